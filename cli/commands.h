@@ -1,0 +1,22 @@
+// The subcommands of `convscope`. Each file cli/cmd_*.cpp registers one
+// command with a callback; main() runs the one the user chose.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace cs::cli {
+
+using CommandAction = std::function<int()>;
+
+// Adds every command to `app`.
+void register_all_commands(CLI::App& app);
+// Runs the action of the subcommand that was parsed; returns the exit code.
+int run_selected_command(CLI::App& app);
+// Called by each command's register function.
+void set_action(CLI::App* command, CommandAction action);
+
+void register_info(CLI::App& app);
+
+}  // namespace cs::cli

@@ -1,0 +1,53 @@
+// What CUDA code in convscope needs from the runtime: error checks, the
+// current stream, and launch helpers. Included only by .cu files.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "runtime/error.h"
+
+// Checks a CUDA runtime call; the error names the call and the CUDA error.
+#define CS_CUDA_CHECK(expr)                                                          \
+  do {                                                                               \
+    cudaError_t cs_cuda_status_ = (expr);                                            \
+    if (cs_cuda_status_ != cudaSuccess) {                                            \
+      std::ostringstream cs_cuda_msg_;                                               \
+      cs_cuda_msg_ << "CUDA error " << cudaGetErrorName(cs_cuda_status_) << ": "     \
+                   << cudaGetErrorString(cs_cuda_status_);                           \
+      ::cs::throw_error(cs_cuda_msg_.str(), #expr, __FILE__, __LINE__);              \
+    }                                                                                \
+  } while (0)
+
+// After every kernel launch: catches bad launch configurations at once.
+#define CS_CUDA_CHECK_LAUNCH(kernel_name)                                            \
+  do {                                                                               \
+    cudaError_t cs_cuda_status_ = cudaGetLastError();                                \
+    if (cs_cuda_status_ != cudaSuccess) {                                            \
+      std::ostringstream cs_cuda_msg_;                                               \
+      cs_cuda_msg_ << "launch of " << kernel_name << " failed: "                     \
+                   << cudaGetErrorName(cs_cuda_status_) << ": "                      \
+                   << cudaGetErrorString(cs_cuda_status_);                           \
+      ::cs::throw_error(cs_cuda_msg_.str(), "cudaGetLastError()", __FILE__, __LINE__); \
+    }                                                                                \
+  } while (0)
+
+namespace cs::cuda {
+
+// The stream ops on `device` run on (the thread's current stream).
+cudaStream_t current_stream(int device = 0);
+
+// Makes `device` current for this thread (cheap when already current).
+void set_device(int device);
+
+// Number of blocks of `threads` threads covering n items, capped so a
+// grid-stride loop covers the rest (keeps grids inside the launch limits).
+inline unsigned grid_for(int64_t n, int threads, int64_t max_blocks = 65535LL * 8) {
+  int64_t blocks = (n + threads - 1) / threads;
+  if (blocks < 1) blocks = 1;
+  if (blocks > max_blocks) blocks = max_blocks;
+  return static_cast<unsigned>(blocks);
+}
+
+}  // namespace cs::cuda
