@@ -1,0 +1,40 @@
+// Broadcasts, reductions along axes and row-wise selections that the layers,
+// training loop and visualizations need. Deterministic on every device.
+#pragma once
+
+#include <vector>
+
+#include "kernels/common.h"
+
+namespace cs::kernels {
+
+// y (N, C, ...) += bias (C), broadcast over N and the trailing dimensions.
+// Works for (N, C) (linear layers) and (N, C, H, W) (convolutions).
+void add_channel_bias(Tensor& y, const Tensor& bias);
+// out (C) = sum of x (N, C, ...) over every dimension but 1.
+void channel_sum(const Tensor& x, Tensor& out);
+
+// out = sum of x over `axis`; out's shape is x's without that axis (or with
+// it set to 1: both accepted, only numel is checked).
+void sum_axis(const Tensor& x, int axis, Tensor& out);
+void mean_axis(const Tensor& x, int axis, Tensor& out);
+// out (N, H, W) or (N, 1, H, W) = max over channels of x (N, C, H, W).
+void max_over_channels(const Tensor& x, Tensor& out);
+// out (1) = sqrt(sum of x^2).
+void l2_norm(const Tensor& x, Tensor& out);
+
+// x (N, K) -> out (N) int32: the index of each row's maximum (first on ties).
+void argmax_rows(const Tensor& x, Tensor& out);
+// x (N, K) -> values (N, k), indices (N, k) int32: each row's k largest,
+// descending; ties go to the lower index. 1 <= k <= K.
+void topk_rows(const Tensor& x, int k, Tensor& values, Tensor& indices);
+
+// out (B, ...) = x (N, ...) rows at `indices` (B) int32; any dtype (f32, f64,
+// i32, u8), out of the same dtype. Indices are checked to lie in [0, N).
+void gather_rows(const Tensor& x, const Tensor& indices, Tensor& out);
+// out (f32) = (x (u8) / 255 - mean[c]) / std[c]: images to network inputs.
+// x: (N, C, ...) uint8; mean and std hold C values, or one for every channel.
+void u8_to_float_normalized(const Tensor& x, const std::vector<float>& mean,
+                            const std::vector<float>& std, Tensor& out);
+
+}  // namespace cs::kernels
