@@ -16,6 +16,8 @@ std::map<CLI::App*, CommandAction>& actions() {
 void set_action(CLI::App* command, CommandAction action) { actions()[command] = std::move(action); }
 
 void register_all_commands(CLI::App& app) {
+  register_eval(app);
+  register_summary(app);
   register_info(app);
 }
 

@@ -18,5 +18,8 @@ int run_selected_command(CLI::App& app);
 void set_action(CLI::App* command, CommandAction action);
 
 void register_info(CLI::App& app);
+void register_summary(CLI::App& app);
+void register_train(CLI::App& app);
+void register_eval(CLI::App& app);
 
 }  // namespace cs::cli

@@ -7,8 +7,10 @@
 #include "cli/commands.h"
 #include "runtime/build_info.h"
 #include "runtime/error.h"
+#include "runtime/preinit/cpu_setup.h"
 
 int main(int argc, char** argv) {
+  cs::select_cpu_kernels(argc, argv);
   CLI::App app{"convscope: train CNNs on hand-written CUDA kernels and see inside them", "convscope"};
   app.set_version_flag("--version", "convscope " + cs::build_info().version);
   app.require_subcommand(1);

@@ -20,4 +20,12 @@ void relu_backward(const Tensor& x, const Tensor& gy, Tensor& gx, ReluRule rule)
 void leaky_relu_forward(const Tensor& x, double slope, Tensor& y);
 void leaky_relu_backward(const Tensor& x, const Tensor& gy, double slope, Tensor& gx);
 
+struct ActivationImpl {
+  void (*relu_forward)(const Tensor& x, Tensor& y);
+  void (*relu_backward)(const Tensor& x, const Tensor& gy, Tensor& gx, ReluRule rule);
+  void (*leaky_forward)(const Tensor& x, double slope, Tensor& y);
+  void (*leaky_backward)(const Tensor& x, const Tensor& gy, double slope, Tensor& gx);
+};
+OpRegistry<ActivationImpl>& activation_registry();
+
 }  // namespace cs::kernels

@@ -30,4 +30,28 @@ void batch_norm_backward_eval(const Tensor& gy, const Tensor& x, const Tensor& g
                               const Tensor& running_mean, const Tensor& running_var, double eps,
                               Tensor& gx, Tensor& ggamma, Tensor& gbeta);
 
+// ---- dispatch -------------------------------------------------------------------------
+
+// (N, C, H, W) or (N, C) seen as (outer = N, channels = C, inner = H*W).
+struct BatchNormDims {
+  int64_t outer = 0, channels = 0, inner = 0;
+  int64_t count() const { return outer * inner; }  // values per channel
+};
+
+struct BatchNormImpl {
+  void (*forward_train)(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                        Tensor& running_mean, Tensor& running_var, double momentum, double eps,
+                        Tensor& y, Tensor& save_mean, Tensor& save_invstd, const BatchNormDims& d);
+  void (*forward_eval)(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                       const Tensor& running_mean, const Tensor& running_var, double eps,
+                       Tensor& y, const BatchNormDims& d);
+  void (*backward_train)(const Tensor& gy, const Tensor& x, const Tensor& gamma,
+                         const Tensor& save_mean, const Tensor& save_invstd, Tensor& gx,
+                         Tensor& ggamma, Tensor& gbeta, const BatchNormDims& d);
+  void (*backward_eval)(const Tensor& gy, const Tensor& x, const Tensor& gamma,
+                        const Tensor& running_mean, const Tensor& running_var, double eps,
+                        Tensor& gx, Tensor& ggamma, Tensor& gbeta, const BatchNormDims& d);
+};
+OpRegistry<BatchNormImpl>& batchnorm_registry();
+
 }  // namespace cs::kernels

@@ -14,4 +14,10 @@ void dropout_forward(const Tensor& x, double p, uint64_t seed, uint64_t offset, 
 // gx = gy * mask / (1 - p)
 void dropout_backward(const Tensor& gy, const Tensor& mask, double p, Tensor& gx);
 
+struct DropoutImpl {
+  void (*forward)(const Tensor& x, double p, uint64_t seed, uint64_t offset, Tensor& y, Tensor& mask);
+  void (*backward)(const Tensor& gy, const Tensor& mask, double p, Tensor& gx);
+};
+OpRegistry<DropoutImpl>& dropout_registry();
+
 }  // namespace cs::kernels

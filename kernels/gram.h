@@ -12,4 +12,10 @@ void gram_forward(const Tensor& f, Tensor& g);
 // gF[n] = (gG[n] + gG[n]^T) * F[n] / (H*W). gf overwritten.
 void gram_backward(const Tensor& f, const Tensor& gg, Tensor& gf);
 
+struct GramImpl {
+  void (*forward)(const Tensor& f, Tensor& g);
+  void (*backward)(const Tensor& f, const Tensor& gg, Tensor& gf);
+};
+OpRegistry<GramImpl>& gram_registry();
+
 }  // namespace cs::kernels

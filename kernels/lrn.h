@@ -22,4 +22,11 @@ void lrn_forward(const Tensor& x, Tensor& y, Tensor& scale, const LrnArgs& args)
 void lrn_backward(const Tensor& x, const Tensor& y, const Tensor& scale, const Tensor& gy,
                   Tensor& gx, const LrnArgs& args);
 
+struct LrnImpl {
+  void (*forward)(const Tensor& x, Tensor& y, Tensor& scale, const LrnArgs& args);
+  void (*backward)(const Tensor& x, const Tensor& y, const Tensor& scale, const Tensor& gy,
+                   Tensor& gx, const LrnArgs& args);
+};
+OpRegistry<LrnImpl>& lrn_registry();
+
 }  // namespace cs::kernels

@@ -40,4 +40,10 @@ struct AdamArgs {
 // param -= lr * (m / (1 - beta1^step)) / (sqrt(v / (1 - beta2^step)) + eps)
 void adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamArgs& args);
 
+struct OptimizerImpl {
+  void (*sgd)(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const SgdArgs& args);
+  void (*adam)(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamArgs& args);
+};
+OpRegistry<OptimizerImpl>& optimizer_registry();
+
 }  // namespace cs::kernels

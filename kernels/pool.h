@@ -40,4 +40,22 @@ void avg_pool2d_backward(const Tensor& gy, Tensor& gx, const Pool2dArgs& args);
 void adaptive_avg_pool2d_forward(const Tensor& x, Tensor& y);
 void adaptive_avg_pool2d_backward(const Tensor& gy, Tensor& gx);
 
+// ---- dispatch -------------------------------------------------------------------------
+
+struct PoolImpl {
+  void (*max_forward)(const Tensor& x, Tensor& y, Tensor& switches, const Pool2dArgs& args);
+  void (*max_backward)(const Tensor& gy, const Tensor& switches, Tensor& gx);
+  void (*avg_forward)(const Tensor& x, Tensor& y, const Pool2dArgs& args);
+  void (*avg_backward)(const Tensor& gy, Tensor& gx, const Pool2dArgs& args);
+  void (*adaptive_forward)(const Tensor& x, Tensor& y);
+  void (*adaptive_backward)(const Tensor& gy, Tensor& gx);
+};
+OpRegistry<PoolImpl>& pool_registry();
+
+// PyTorch's adaptive bins: output i of `out` covers [start, end) of `in`.
+inline int64_t adaptive_start(int64_t i, int64_t in, int64_t out) { return (i * in) / out; }
+inline int64_t adaptive_end(int64_t i, int64_t in, int64_t out) {
+  return ((i + 1) * in + out - 1) / out;
+}
+
 }  // namespace cs::kernels

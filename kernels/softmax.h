@@ -27,4 +27,16 @@ void softmax_cross_entropy_backward(const Tensor& probs, const Tensor& labels,
                                     double label_smoothing, const Tensor& gloss,
                                     Tensor& glogits);
 
+struct SoftmaxImpl {
+  void (*softmax)(const Tensor& x, Tensor& y);
+  void (*log_softmax)(const Tensor& x, Tensor& y);
+  void (*softmax_backward)(const Tensor& y, const Tensor& gy, Tensor& gx);
+  void (*log_softmax_backward)(const Tensor& y, const Tensor& gy, Tensor& gx);
+  void (*ce_forward)(const Tensor& logits, const Tensor& labels, double smoothing, Tensor& loss,
+                     Tensor& probs);
+  void (*ce_backward)(const Tensor& probs, const Tensor& labels, double smoothing,
+                      const Tensor& gloss, Tensor& glogits);
+};
+OpRegistry<SoftmaxImpl>& softmax_registry();
+
 }  // namespace cs::kernels

@@ -37,4 +37,25 @@ void gather_rows(const Tensor& x, const Tensor& indices, Tensor& out);
 void u8_to_float_normalized(const Tensor& x, const std::vector<float>& mean,
                             const std::vector<float>& std, Tensor& out);
 
+// ---- dispatch -------------------------------------------------------------------------
+
+// A tensor seen as (outer, axis, inner) around one dimension.
+struct AxisView {
+  int64_t outer = 1, size = 1, inner = 1;
+};
+AxisView axis_view(const Shape& shape, int axis);
+
+struct TensorOpsImpl {
+  void (*add_channel_bias)(Tensor& y, const Tensor& bias, const AxisView& v);
+  void (*sum_axis)(const Tensor& x, const AxisView& v, double scale, Tensor& out);
+  void (*max_over_channels)(const Tensor& x, Tensor& out);
+  void (*l2_norm)(const Tensor& x, Tensor& out);
+  void (*argmax_rows)(const Tensor& x, Tensor& out);
+  void (*topk_rows)(const Tensor& x, int k, Tensor& values, Tensor& indices);
+  void (*gather_rows)(const Tensor& x, const Tensor& indices, Tensor& out);
+  void (*u8_to_float)(const Tensor& x, const std::vector<float>& mean,
+                      const std::vector<float>& std, Tensor& out);
+};
+OpRegistry<TensorOpsImpl>& tensor_ops_registry();
+
 }  // namespace cs::kernels

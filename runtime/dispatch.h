@@ -61,3 +61,52 @@ class OpRegistry {
   [[maybe_unused]] const bool CS_REGISTRY_CONCAT(cs_op_registered_, __LINE__) = \
       registry_fn().add(type, impl);                                            \
   }
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace cs {
+
+// Named kernel variants of one op family (naive -> tiled -> ...), registered
+// by the CUDA files, selectable by name in tests and benchmarks.
+template <typename Fn>
+class VariantRegistry {
+ public:
+  explicit VariantRegistry(const char* family) : family_(family) {}
+
+  // `order` sorts the names: simplest first, production last.
+  bool add(const std::string& name, Fn* fn, int order) {
+    entries_.push_back({name, fn, order});
+    std::sort(entries_.begin(), entries_.end(),
+              [](const Entry& a, const Entry& b) { return a.order < b.order; });
+    return true;
+  }
+
+  Fn* get(const std::string& name) const {
+    for (const Entry& e : entries_)
+      if (e.name == name) return e.fn;
+    CS_CHECK(!entries_.empty(), family_ << " variant '" << name
+                                        << "' is not available: convscope was built without CUDA");
+    std::string names;
+    for (const Entry& e : entries_) names += (names.empty() ? "" : ", ") + e.name;
+    CS_FAIL("unknown " << family_ << " variant '" << name << "' (available: " << names << ")");
+  }
+
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const Entry& e : entries_) out.push_back(e.name);
+    return out;
+  }
+
+ private:
+  struct Entry {
+    std::string name;
+    Fn* fn;
+    int order;
+  };
+  const char* family_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace cs

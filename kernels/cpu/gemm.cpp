@@ -3,6 +3,10 @@
 #include "kernels/gemm.h"
 
 #include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <type_traits>
 
 #include "kernels/gemm_impl.h"
 
@@ -65,32 +69,73 @@ void gemm_naive_cpu(const Tensor& a, Transpose trans_a, const Tensor& b, Transpo
 
 namespace {
 
-void cpu_gemm(const Tensor& a, Transpose trans_a, const Tensor& b, Transpose trans_b, Tensor& c,
-              double alpha, double beta, const GemmDims& d) {
+// OpenBLAS runs single-threaded; convscope parallelises around it with
+// OpenMP. Two thread pools spinning against each other on a small machine
+// (OpenBLAS's and OpenMP's) cost more than either gains.
+const bool kOpenBlasSingleThreaded = (openblas_set_num_threads(1), true);
+
+template <typename T>
+void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, blasint m, blasint n, blasint k, T alpha,
+               const T* a, blasint lda, const T* b, blasint ldb, T beta, T* c, blasint ldc) {
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  else
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// C = alpha op(A) op(B) + beta C. Outside a parallel region, large products
+// are split into row blocks of C (or column blocks when C has few rows), one
+// per thread; each element is still computed by a single BLAS call over all
+// of K.
+template <typename T>
+void gemm_typed(const Tensor& a, Transpose trans_a, const Tensor& b, Transpose trans_b, Tensor& c,
+                double alpha, double beta, const GemmDims& d) {
   const CBLAS_TRANSPOSE ta = trans_a == Transpose::No ? CblasNoTrans : CblasTrans;
   const CBLAS_TRANSPOSE tb = trans_b == Transpose::No ? CblasNoTrans : CblasTrans;
-  const blasint lda = static_cast<blasint>(a.dim(1));
-  const blasint ldb = static_cast<blasint>(b.dim(1));
+  const blasint lda = static_cast<blasint>(a.dim(1)), ldb = static_cast<blasint>(b.dim(1));
   const blasint ldc = static_cast<blasint>(d.n);
-  const blasint m = static_cast<blasint>(d.m), n = static_cast<blasint>(d.n),
-                k = static_cast<blasint>(d.k);
+  const T* pa = a.data<T>();
+  const T* pb = b.data<T>();
+  T* pc = c.data<T>();
+  const T al = static_cast<T>(alpha), be = static_cast<T>(beta);
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const double work = static_cast<double>(d.m) * d.n * d.k;
+  if (threads <= 1 || work < 4e6) {
+    blas_gemm<T>(ta, tb, d.m, d.n, d.k, al, pa, lda, pb, ldb, be, pc, ldc);
+    return;
+  }
+  const bool split_rows = d.m >= 16 * threads;
+  const int64_t extent = split_rows ? d.m : d.n;
+  const int64_t block = (extent + threads - 1) / threads;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int t = 0; t < threads; ++t) {
+    const int64_t start = t * block, count = std::min(block, extent - start);
+    if (count <= 0) continue;
+    if (split_rows) {  // rows [start, start+count) of C and of op(A)
+      const T* a_block = trans_a == Transpose::No ? pa + start * lda : pa + start;
+      blas_gemm<T>(ta, tb, count, d.n, d.k, al, a_block, lda, pb, ldb, be, pc + start * ldc, ldc);
+    } else {  // columns [start, start+count) of C and of op(B)
+      const T* b_block = trans_b == Transpose::No ? pb + start : pb + start * ldb;
+      blas_gemm<T>(ta, tb, d.m, count, d.k, al, pa, lda, b_block, ldb, be, pc + start, ldc);
+    }
+  }
+}
+
+void cpu_gemm(const Tensor& a, Transpose trans_a, const Tensor& b, Transpose trans_b, Tensor& c,
+              double alpha, double beta, const GemmDims& d) {
+  (void)kOpenBlasSingleThreaded;
   if (d.k == 0) {
     // BLAS leaves C alone when K = 0 only if beta = 1; do the scaling here.
-    Tensor cc = c;
     dispatch_floating(c.dtype(), "gemm", [&](auto zero) {
       using T = decltype(zero);
-      T* pc = cc.data<T>();
+      T* pc = c.data<T>();
       for (int64_t i = 0; i < c.numel(); ++i) pc[i] = beta == 0 ? T(0) : static_cast<T>(beta * pc[i]);
     });
     return;
   }
-  if (c.dtype() == DType::F32) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, static_cast<float>(alpha), a.data<float>(), lda,
-                b.data<float>(), ldb, static_cast<float>(beta), c.data<float>(), ldc);
-  } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a.data<double>(), lda, b.data<double>(),
-                ldb, beta, c.data<double>(), ldc);
-  }
+  dispatch_floating(c.dtype(), "gemm", [&](auto zero) {
+    gemm_typed<decltype(zero)>(a, trans_a, b, trans_b, c, alpha, beta, d);
+  });
 }
 
 }  // namespace

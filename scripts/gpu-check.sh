@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The GPU check: on a machine with an NVIDIA GPU, given only this checkout,
+# configure, build with every core, run the whole test suite with the GPU
+# tests executing (a skipped GPU test is a failure here), run the benchmarks,
+# and write logs and a summary into OUT_DIR.
+#
+#   scripts/gpu-check.sh OUT_DIR [--quick-bench] [--bench-filter REGEX]
+#
+# Finds the CUDA toolkit (PATH or /usr/local/cuda) and cuDNN (system install,
+# or the pip wheel nvidia-cudnn-* found through python3). Debian packages the
+# machine lacks are taken from .deps/debs/ (scripts/fetch-gpu-deps.sh).
+# Exit status: non-zero on any build failure, test failure or skipped GPU test.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+out="${1:?usage: scripts/gpu-check.sh OUT_DIR [--quick-bench] [--bench-filter REGEX]}"
+shift
+bench_filter="."
+bench_min_time="0.2"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick-bench) bench_min_time="0.05"; shift ;;
+    --bench-filter) bench_filter="$2"; shift 2 ;;
+    *) echo "gpu-check: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+summary="$out/summary.txt"
+: > "$summary"
+note() { echo "$*" | tee -a "$summary"; }
+status=0
+
+# ---- toolchain ------------------------------------------------------------------------
+nvcc_path=$(command -v nvcc || true)
+[ -z "$nvcc_path" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc_path=/usr/local/cuda/bin/nvcc
+if [ -z "$nvcc_path" ]; then note "FAIL: no nvcc (CUDA toolkit) found"; exit 1; fi
+export PATH="$(dirname "$nvcc_path"):$PATH"
+note "nvcc: $("$nvcc_path" --version | tail -1)"
+if command -v nvidia-smi >/dev/null; then
+  nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader | tee -a "$summary"
+  arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '.[:space:]')
+fi
+arch="${CONVSCOPE_CUDA_ARCH:-${arch:-90}}"
+
+cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$arch"
+            -DCMAKE_CUDA_COMPILER="$nvcc_path")
+
+# cuDNN: the system's, else the pip wheel's (a reference in benchmarks only).
+cudnn_root=""
+for d in /usr /usr/local/cuda; do [ -f "$d/include/cudnn.h" ] && cudnn_root="$d" && break; done
+if [ -z "$cudnn_root" ] && command -v python3 >/dev/null; then
+  cudnn_root=$(python3 -c 'import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__))' 2>/dev/null \
+               || python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null || true)
+fi
+if [ -n "$cudnn_root" ]; then
+  note "cuDNN: $cudnn_root"
+  cmake_args+=(-DCONVSCOPE_CUDNN_ROOT="$cudnn_root")
+  export LD_LIBRARY_PATH="$cudnn_root/lib:${LD_LIBRARY_PATH:-}"
+else
+  note "cuDNN: not found (cuDNN reference benchmarks will not be built)"
+fi
+
+# Debian packages the machine lacks, unpacked from .deps/debs into .deps/root.
+if [ -d .deps/debs ] && ls .deps/debs/*.deb >/dev/null 2>&1; then
+  need_deps=0
+  for h in /usr/include/gtest/gtest.h /usr/include/benchmark/benchmark.h /usr/include/CLI/CLI.hpp \
+           /usr/include/nlohmann/json.hpp /usr/include/stb/stb_image.h /usr/include/zlib.h; do
+    [ -f "$h" ] || need_deps=1
+  done
+  ls /usr/include/*/cblas.h /usr/include/cblas.h >/dev/null 2>&1 || need_deps=1
+  if [ "$need_deps" = 1 ]; then
+    rm -rf .deps/root && mkdir -p .deps/root
+    for f in .deps/debs/*.deb; do dpkg-deb -x "$f" .deps/root; done
+    # Debian's alternatives symlinks for BLAS/LAPACK are not created by dpkg-deb -x.
+    libdir="$root/.deps/root/usr/lib/x86_64-linux-gnu"
+    [ -e "$libdir/libopenblas.so" ] || ln -sf openblas-pthread/libopenblas.so "$libdir/libopenblas.so"
+    [ -e "$libdir/libopenblas.so.0" ] || ln -sf openblas-pthread/libopenblas.so.0 "$libdir/libopenblas.so.0"
+    for lib in libblas.so.3 liblapack.so.3; do
+      [ -e "$libdir/$lib" ] || ln -sf "openblas-pthread/$lib" "$libdir/$lib" 2>/dev/null || true
+    done
+    note "dependencies: unpacked $(ls .deps/debs/*.deb | wc -l) packages into .deps/root"
+    cmake_args+=(-DCMAKE_PREFIX_PATH="$root/.deps/root/usr;$root/.deps/root/usr/share/cmake"
+                 -DCONVSCOPE_STB_INCLUDE_DIR="$root/.deps/root/usr/include/stb"
+                 -DCMAKE_INCLUDE_PATH="$root/.deps/root/usr/include;$root/.deps/root/usr/include/x86_64-linux-gnu;$root/.deps/root/usr/include/x86_64-linux-gnu/openblas-pthread"
+                 -DCMAKE_LIBRARY_PATH="$libdir;$libdir/openblas-pthread")
+    export LD_LIBRARY_PATH="$libdir:$libdir/openblas-pthread:${LD_LIBRARY_PATH:-}"
+  fi
+fi
+
+# ---- configure and build ------------------------------------------------------------------
+build=build-gpu
+note "configure: cmake ${cmake_args[*]}"
+if ! cmake -S . -B "$build" "${cmake_args[@]}" > "$out/configure.log" 2>&1; then
+  note "FAIL: configure (see configure.log)"; tail -30 "$out/configure.log"; exit 1
+fi
+start=$(date +%s)
+if ! cmake --build "$build" -j "$(nproc)" > "$out/build.log" 2>&1; then
+  note "FAIL: build (see build.log)"; grep -E "error|FAILED" "$out/build.log" | head -30; exit 1
+fi
+note "build: ok in $(( $(date +%s) - start )) s, warnings: $(grep -c 'warning' "$out/build.log")"
+"$build/cli/convscope" info > "$out/info.txt" 2>&1
+cat "$out/info.txt" | tee -a "$summary"
+
+# ---- tests ---------------------------------------------------------------------------------
+export CONVSCOPE_REQUIRE_GPU=1
+start=$(date +%s)
+ctest --test-dir "$build" -j 8 --timeout 1200 --output-on-failure \
+      --output-junit "$out/ctest.xml" > "$out/ctest.log" 2>&1
+ctest_status=$?
+tail -25 "$out/ctest.log"
+total=$(grep -c '<testcase' "$out/ctest.xml" 2>/dev/null || echo 0)
+failed=$(grep -c 'status="fail"' "$out/ctest.xml" 2>/dev/null || echo 0)
+skipped=$(grep -c 'status="notrun"\|<skipped' "$out/ctest.xml" 2>/dev/null || echo 0)
+gpu_total=$(ctest --test-dir "$build" -N -L gpu | grep -c 'Test *#')
+note "tests: $total run in $(( $(date +%s) - start )) s, $failed failed, $skipped skipped; $gpu_total of them GPU tests (label gpu)"
+if [ "$ctest_status" -ne 0 ] || [ "$failed" -ne 0 ]; then note "FAIL: tests failed"; status=1; fi
+if [ "$skipped" -ne 0 ]; then note "FAIL: skipped tests on a GPU machine"; grep -i 'skipped\|not run' "$out/ctest.log" | head; status=1; fi
+
+# ---- benchmarks ----------------------------------------------------------------------------
+start=$(date +%s)
+if "$build/bench/convscope_bench" --benchmark_filter="$bench_filter" \
+     --benchmark_min_time="${bench_min_time}" --benchmark_format=console \
+     --benchmark_out="$out/bench.json" --benchmark_out_format=json > "$out/bench.log" 2>&1; then
+  note "benchmarks: ok in $(( $(date +%s) - start )) s (bench.json, bench.log)"
+else
+  note "FAIL: benchmarks (see bench.log)"; tail -20 "$out/bench.log"; status=1
+fi
+
+[ "$status" -eq 0 ] && note "gpu-check: PASS" || note "gpu-check: FAIL"
+exit "$status"
