@@ -193,4 +193,15 @@ void Module::reset_parameters(uint64_t seed) {
 
 int64_t Module::flops(const Shape&) const { return 0; }
 
+FrozenParameters::FrozenParameters(Module& net) {
+  for (auto& [name, v] : net.named_parameters()) {
+    saved_.emplace_back(v, v.requires_grad());
+    v.set_requires_grad(false);
+  }
+}
+
+FrozenParameters::~FrozenParameters() {
+  for (auto& [v, required] : saved_) v.set_requires_grad(required);
+}
+
 }  // namespace cs::nn

@@ -107,6 +107,20 @@ class Module {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
 };
 
+// While alive, no parameter of `net` requires a gradient: backward passes for
+// visualizations then reach the input without computing (or accumulating
+// into) weight gradients. Restores each parameter's setting afterwards.
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(Module& net);
+  ~FrozenParameters();
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  std::vector<std::pair<Variable, bool>> saved_;
+};
+
 // splitmix64: mixes seeds and indices into well-spread 64-bit seeds.
 uint64_t mix_seed(uint64_t a, uint64_t b);
 uint64_t hash_string(const std::string& text);

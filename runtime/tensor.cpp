@@ -108,16 +108,41 @@ Tensor Tensor::from_vector(const std::vector<uint8_t>& v, const Shape& s, Device
   return from_host_values(v, s, d);
 }
 
+namespace {
+
+// The words of the stream (seed, 0) for elements [0, n), four per Philox call.
+template <typename Emit>
+void for_each_word(uint64_t seed, int64_t n, Emit emit) {
+  const int64_t blocks = (n + 3) / 4;
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+  for (int64_t b = 0; b < blocks; ++b) {
+    const philox::U32x4 w = philox::philox4x32_10(
+        philox::U32x4{{static_cast<uint32_t>(b), static_cast<uint32_t>(static_cast<uint64_t>(b) >> 32), 0u, 0u}},
+        static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+    for (int64_t j = 0; j < 4 && 4 * b + j < n; ++j) emit(4 * b + j, w.v[j]);
+  }
+}
+
+}  // namespace
+
 Tensor Tensor::uniform(const Shape& shape, double low, double high, uint64_t seed,
                        Device device, DType dtype) {
   CS_CHECK(is_floating(dtype), "uniform: needs a floating dtype, got " << dtype_name(dtype));
+  Tensor host = empty(shape, Device::cpu(), dtype);
   // In float for f32 tensors, as kernels::uniform_ computes, so both agree bitwise.
   const float lo = static_cast<float>(low), width = static_cast<float>(high - low);
-  return make_on_host(shape, device, dtype, [=](int64_t i) -> double {
-    const float u = philox::uniform(seed, 0, static_cast<uint64_t>(i));
-    if (dtype == DType::F32) return lo + width * u;
-    return low + (high - low) * static_cast<double>(u);
-  });
+  if (dtype == DType::F32) {
+    float* p = host.data<float>();
+    for_each_word(seed, host.numel(), [=](int64_t i, uint32_t w) {
+      p[i] = lo + width * philox::uniform_from_word(w);
+    });
+  } else {
+    double* p = host.data<double>();
+    for_each_word(seed, host.numel(), [=](int64_t i, uint32_t w) {
+      p[i] = low + (high - low) * static_cast<double>(philox::uniform_from_word(w));
+    });
+  }
+  return host.to(device);
 }
 
 Tensor Tensor::normal(const Shape& shape, double mean, double stddev, uint64_t seed,
