@@ -2,7 +2,8 @@
 // feature space.
 //   L2:     sqrt(sum (q - p)^2)  via  |q|^2 + |p|^2 - 2 q.p (a GEMM), clamped at 0
 //   L1:     sum |q - p|          (a GEMM-shaped tiled kernel)
-//   Cosine: 1 - q.p / (|q| |p|)  (rows of zero length count as distance 1)
+//   Cosine: 1 - q.p / (|q| |p|), clamped to [0, 2] against rounding (rows of
+//           zero length count as distance 1)
 #pragma once
 
 #include <string>

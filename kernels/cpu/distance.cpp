@@ -2,6 +2,7 @@
 // the CPU reference.
 #include "kernels/distance.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/gemm.h"
@@ -76,7 +77,7 @@ void cpu_finish(const Tensor& qn, const Tensor& pn, Tensor& dot, Metric metric) 
           out[i * n + j] = static_cast<T>(std::sqrt(std::max(q + p - 2 * d, 0.0)));
         } else {
           const double norms = std::sqrt(q * p);
-          out[i * n + j] = static_cast<T>(norms > 0 ? 1 - d / norms : 1.0);
+          out[i * n + j] = static_cast<T>(norms > 0 ? std::clamp(1 - d / norms, 0.0, 2.0) : 1.0);
         }
       }
   });

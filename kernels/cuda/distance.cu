@@ -38,7 +38,7 @@ __global__ void finish_kernel(const float* qn, const float* pn, float* dot, int6
       dot[i] = sqrtf(fmaxf(q + p - 2.0f * d, 0.0f));
     } else {
       const float norms = sqrtf(q * p);
-      dot[i] = norms > 0.0f ? 1.0f - d / norms : 1.0f;
+      dot[i] = norms > 0.0f ? fminf(fmaxf(1.0f - d / norms, 0.0f), 2.0f) : 1.0f;
     }
   }
 }
