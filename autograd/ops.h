@@ -63,5 +63,7 @@ Variable mean(const Variable& x);         // -> (1)
 Variable sum_squares(const Variable& x);  // -> (1): sum of x^2
 // F (N, C, H, W) -> G (N, C, C) = F F^T / (H W) per image.
 Variable gram(const Variable& f);
+// (1): sum of squared differences of vertically and horizontally adjacent pixels.
+Variable total_variation(const Variable& x);
 
 }  // namespace cs::ag

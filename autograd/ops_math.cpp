@@ -2,6 +2,7 @@
 #include "autograd/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/gram.h"
+#include "kernels/image_ops.h"
 #include "kernels/reduce.h"
 
 namespace cs::ag {
@@ -130,6 +131,17 @@ Variable gram(const Variable& f) {
     Tensor gf = Tensor::empty_like(fv);
     kernels::gram_backward(fv, gg[0], gf);
     return std::vector<Tensor>{gf};
+  });
+}
+
+Variable total_variation(const Variable& x) {
+  const Tensor xv = x.value();
+  Tensor loss = Tensor::empty({1}, xv.device(), xv.dtype());
+  kernels::total_variation_forward(xv, loss);
+  return record("total_variation", {x}, loss, [xv](const std::vector<Tensor>& g, const std::vector<bool>&) {
+    Tensor gx = Tensor::empty_like(xv);
+    kernels::total_variation_backward(xv, g[0], gx);
+    return std::vector<Tensor>{gx};
   });
 }
 

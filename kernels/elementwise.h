@@ -11,6 +11,7 @@ void copy(const Tensor& x, Tensor& y);                        // y[i] = x[i]
 void add(const Tensor& a, const Tensor& b, Tensor& out);      // out = a + b
 void sub(const Tensor& a, const Tensor& b, Tensor& out);      // out = a - b
 void mul(const Tensor& a, const Tensor& b, Tensor& out);      // out = a * b
+void div(const Tensor& a, const Tensor& b, Tensor& out);      // out = a / b
 void scale(const Tensor& x, double alpha, Tensor& out);       // out = alpha * x
 void axpy(double alpha, const Tensor& x, Tensor& y);          // y += alpha * x
 void add_scalar(const Tensor& x, double c, Tensor& out);      // out = x + c
@@ -22,6 +23,7 @@ struct ElementwiseImpl {
   void (*add)(const Tensor& a, const Tensor& b, Tensor& out);
   void (*sub)(const Tensor& a, const Tensor& b, Tensor& out);
   void (*mul)(const Tensor& a, const Tensor& b, Tensor& out);
+  void (*div)(const Tensor& a, const Tensor& b, Tensor& out);
   void (*scale)(const Tensor& x, double alpha, Tensor& out);
   void (*axpy)(double alpha, const Tensor& x, Tensor& y);
   void (*add_scalar)(const Tensor& x, double c, Tensor& out);

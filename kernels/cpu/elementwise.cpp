@@ -43,6 +43,7 @@ void copy(const Tensor& x, Tensor& y) {
 CS_BINARY_DISPATCH(add)
 CS_BINARY_DISPATCH(sub)
 CS_BINARY_DISPATCH(mul)
+CS_BINARY_DISPATCH(div)
 #undef CS_BINARY_DISPATCH
 
 void scale(const Tensor& x, double alpha, Tensor& out) {
@@ -120,6 +121,10 @@ void cpu_mul(const Tensor& a, const Tensor& b, Tensor& out) {
   map_binary(a, b, out, [](auto p, auto q) { return p * q; });
 }
 
+void cpu_div(const Tensor& a, const Tensor& b, Tensor& out) {
+  map_binary(a, b, out, [](auto p, auto q) { return p / q; });
+}
+
 void cpu_scale(const Tensor& x, double alpha, Tensor& out) {
   map_unary(x, out, [alpha](auto v) { return static_cast<decltype(v)>(alpha) * v; });
 }
@@ -148,7 +153,7 @@ void cpu_clamp(const Tensor& x, double lo, double hi, Tensor& out) {
 }  // namespace
 
 CS_REGISTER_OP(elementwise_registry, DeviceType::CPU,
-               (ElementwiseImpl{&cpu_fill, &cpu_add, &cpu_sub, &cpu_mul, &cpu_scale, &cpu_axpy,
+               (ElementwiseImpl{&cpu_fill, &cpu_add, &cpu_sub, &cpu_mul, &cpu_div, &cpu_scale, &cpu_axpy,
                                 &cpu_add_scalar, &cpu_abs, &cpu_clamp}))
 
 }  // namespace cs::kernels

@@ -80,6 +80,7 @@ void launch_binary(const Tensor& a, const Tensor& b, Tensor& out, F f, const cha
 struct AddOp { __device__ float operator()(float p, float q) const { return p + q; } };
 struct SubOp { __device__ float operator()(float p, float q) const { return p - q; } };
 struct MulOp { __device__ float operator()(float p, float q) const { return p * q; } };
+struct DivOp { __device__ float operator()(float p, float q) const { return p / q; } };
 struct ScaleOp {
   float alpha;
   __device__ float operator()(float v) const { return alpha * v; }
@@ -108,6 +109,7 @@ void cuda_fill(Tensor& x, double value) {
 void cuda_add(const Tensor& a, const Tensor& b, Tensor& out) { launch_binary(a, b, out, AddOp{}, "add"); }
 void cuda_sub(const Tensor& a, const Tensor& b, Tensor& out) { launch_binary(a, b, out, SubOp{}, "sub"); }
 void cuda_mul(const Tensor& a, const Tensor& b, Tensor& out) { launch_binary(a, b, out, MulOp{}, "mul"); }
+void cuda_div(const Tensor& a, const Tensor& b, Tensor& out) { launch_binary(a, b, out, DivOp{}, "div"); }
 void cuda_scale(const Tensor& x, double alpha, Tensor& out) {
   launch_unary(x, out, ScaleOp{static_cast<float>(alpha)}, "scale");
 }
@@ -125,7 +127,7 @@ void cuda_clamp(const Tensor& x, double lo, double hi, Tensor& out) {
 }  // namespace
 
 CS_REGISTER_OP(elementwise_registry, DeviceType::CUDA,
-               (ElementwiseImpl{&cuda_fill, &cuda_add, &cuda_sub, &cuda_mul, &cuda_scale,
+               (ElementwiseImpl{&cuda_fill, &cuda_add, &cuda_sub, &cuda_mul, &cuda_div, &cuda_scale,
                                 &cuda_axpy, &cuda_add_scalar, &cuda_abs, &cuda_clamp}))
 
 }  // namespace cs::kernels
