@@ -16,6 +16,11 @@
 // so each GEMM is large enough for OpenBLAS to run at speed; an image with
 // 1024 or more output pixels is a chunk of its own, and then the GEMMs read
 // gy and write y in place, with no gather or scatter.
+//
+// The loops around the GEMMs are serial on purpose: they are memory-bound and
+// cheap next to the GEMMs, and on a busy 2-core machine every OpenMP region
+// waits milliseconds for a core (measured: a 28x28 layer, dozens of regions,
+// took 500 ms with OpenMP and 2-12 ms without). OpenBLAS threads the GEMMs.
 #include "kernels/conv2d.h"
 
 #include <algorithm>
@@ -177,8 +182,6 @@ namespace {
 // kColumnBudget elements (16 MiB in f32); at least one image.
 constexpr int64_t kTargetColumns = 1024;
 constexpr int64_t kColumnBudget = int64_t{1} << 22;
-// Below this many elements an OpenMP region costs more than it saves.
-constexpr int64_t kParallelMin = int64_t{1} << 15;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -216,7 +219,6 @@ template <typename T>
 void im2col(const T* x, const Conv2dGeometry& g, int64_t n0, int64_t nc, int64_t group, T* col) {
   const Conv2dArgs& a = g.args;
   const int64_t rows = g.Cg * g.R * g.S, cols = nc * g.P * g.Q;
-#pragma omp parallel for schedule(static) if (rows * cols >= kParallelMin)
   for (int64_t row = 0; row < rows; ++row) {
     const int64_t c = row / (g.R * g.S), r = row / g.S % g.R, s = row % g.S;
     // Output columns q whose input column q*sw - pw + s*dw lies inside the image.
@@ -252,7 +254,6 @@ template <typename T>
 void col2im(const T* col, const Conv2dGeometry& g, int64_t n0, int64_t nc, int64_t group, T* gx) {
   const Conv2dArgs& a = g.args;
   const int64_t cols = nc * g.P * g.Q, planes = nc * g.Cg;
-#pragma omp parallel for schedule(static) if (planes * g.H * g.W >= kParallelMin)
   for (int64_t plane_index = 0; plane_index < planes; ++plane_index) {
     const int64_t i = plane_index / g.Cg, c = plane_index % g.Cg;
     T* plane = gx + ((n0 + i) * g.C + group * g.Cg + c) * g.H * g.W;
@@ -282,7 +283,6 @@ template <typename T>
 void gather_output(const T* gy, const Conv2dGeometry& g, int64_t n0, int64_t nc, int64_t group,
                    T* gyb) {
   const int64_t pq = g.P * g.Q, rows = g.Kg * nc;
-#pragma omp parallel for schedule(static) if (rows * pq >= kParallelMin)
   for (int64_t row = 0; row < rows; ++row) {
     const int64_t k = row / nc, i = row % nc;
     const T* src = gy + ((n0 + i) * g.K + group * g.Kg + k) * pq;
@@ -295,7 +295,6 @@ template <typename T>
 void scatter_output(const T* out, const T* bias, const Conv2dGeometry& g, int64_t n0, int64_t nc,
                     int64_t group, T* y) {
   const int64_t pq = g.P * g.Q, rows = g.Kg * nc;
-#pragma omp parallel for schedule(static) if (rows * pq >= kParallelMin)
   for (int64_t row = 0; row < rows; ++row) {
     const int64_t k = row / nc, i = row % nc;
     const T* src = out + (k * nc + i) * pq;
