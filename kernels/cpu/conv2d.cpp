@@ -235,12 +235,12 @@ void im2col(const T* x, const Conv2dGeometry& g, int64_t n0, int64_t nc, int64_t
           std::fill(o, o + g.Q, T(0));
           continue;
         }
-        const T* in = plane + h * g.W + w_off;
+        const T* in = plane + h * g.W;
         std::fill(o, o + q_lo, T(0));
         if (a.stride_w == 1)
-          std::copy(in + q_lo, in + q_hi, o + q_lo);
+          std::copy(in + q_lo + w_off, in + q_hi + w_off, o + q_lo);
         else
-          for (int64_t q = q_lo; q < q_hi; ++q) o[q] = in[q * a.stride_w];
+          for (int64_t q = q_lo; q < q_hi; ++q) o[q] = in[q * a.stride_w + w_off];
         std::fill(o + q_hi, o + g.Q, T(0));
       }
     }
@@ -267,12 +267,12 @@ void col2im(const T* col, const Conv2dGeometry& g, int64_t n0, int64_t nc, int64
         for (int64_t p = 0; p < g.P; ++p) {
           const int64_t h = p * a.stride_h - a.pad_h + r * a.dilation_h;
           if (h < 0 || h >= g.H) continue;
-          T* dst = plane + h * g.W + w_off;
+          T* dst = plane + h * g.W;
           const T* s_row = src + p * g.Q;
           if (a.stride_w == 1)
-            for (int64_t q = q_lo; q < q_hi; ++q) dst[q] += s_row[q];
+            for (int64_t q = q_lo; q < q_hi; ++q) dst[q + w_off] += s_row[q];
           else
-            for (int64_t q = q_lo; q < q_hi; ++q) dst[q * a.stride_w] += s_row[q];
+            for (int64_t q = q_lo; q < q_hi; ++q) dst[q * a.stride_w + w_off] += s_row[q];
         }
       }
   }
