@@ -25,10 +25,6 @@ namespace {
 
 using namespace conv_tiles;
 
-// 256 threads each; registers capped for 3 (<= 85) and 2 (<= 128) blocks per SM.
-using SmallTile = TileConfig<64, 64, 8, 4, 4, 3>;    // 4x4 outputs per thread
-using LargeTile = TileConfig<128, 128, 8, 8, 8, 2>;  // 8x8 outputs per thread
-
 // Blocks that fill an H100 about twice (132 SMs, two 256-thread blocks each).
 // A constant: tile choices and splits depend on the shape, never on the device.
 constexpr int64_t kWaveBlocks = 264;

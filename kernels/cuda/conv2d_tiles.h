@@ -63,6 +63,11 @@ struct TileConfig {
   static CS_CONV_HD int acc_col(int tx, int j) { return (j / 4) * 4 * kThreadsN + tx * 4 + j % 4; }
 };
 
+// The two tile shapes the kernels use (256 threads each; registers capped
+// for 3 blocks/SM (<= 85) and 2 blocks/SM (<= 128)).
+using SmallTile = TileConfig<64, 64, 8, 4, 4, 3>;    // 4x4 outputs per thread
+using LargeTile = TileConfig<128, 128, 8, 8, 8, 2>;  // 8x8 outputs per thread
+
 // Two ways a thread's loads cover a tile of `extent` (BM or BN) x BK:
 //  K-fast:  kk = tid % BK (one reduction index per thread), rows tid/BK + i*(threads/BK);
 //  MN-fast: one tile row/column per thread, mn = tid % extent, kk = tid/extent + i*(threads/extent).

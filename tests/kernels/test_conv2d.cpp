@@ -481,8 +481,8 @@ TEST(Conv2d, GradcheckInDouble) {
 // start as NaN (an output no thread writes fails the comparison).
 
 namespace ct = kernels::conv_tiles;
-using Small = ct::TileConfig<64, 64, 8, 4, 4, 3>;    // as in kernels/cuda/conv2d.cu
-using Large = ct::TileConfig<128, 128, 8, 8, 8, 2>;
+using Small = ct::SmallTile;  // the tiles kernels/cuda/conv2d.cu launches
+using Large = ct::LargeTile;
 
 ct::ConvGeom geom_of(const Case& t) {
   ct::ConvGeom g;
