@@ -196,6 +196,9 @@ void adaptive_avg_pool2d_backward(const Tensor& gy, Tensor& gx) {
 
 namespace {
 
+// Threads only pay off beyond some work; small calls (gradchecks) stay serial.
+bool worth_threads(int64_t elements) { return elements >= (int64_t{1} << 15); }
+
 // The window of output (oh, ow) clipped to the input: rows [h0, h1), columns [w0, w1).
 struct Window {
   int64_t h0, h1, w0, w1;
@@ -214,7 +217,7 @@ void max_forward_typed(const Tensor& x, Tensor& y, Tensor& switches, const PoolG
   const T* px = x.data<T>();
   T* py = y.data<T>();
   int32_t* ps = switches.data<int32_t>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(g.planes * (in_plane + out_plane)))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     const T* xp = px + plane * in_plane;
     for (int64_t oh = 0; oh < g.out_h; ++oh)
@@ -246,7 +249,7 @@ void max_backward_typed(const Tensor& gy, const Tensor& switches, Tensor& gx, co
   const int32_t* ps = switches.data<int32_t>();
   T* pgx = gx.data<T>();
   int64_t first_bad = std::numeric_limits<int64_t>::max();  // flat index into switches
-#pragma omp parallel for schedule(static) reduction(min : first_bad)
+#pragma omp parallel for schedule(static) reduction(min : first_bad) if (worth_threads(g.planes * (in_plane + out_plane)))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     T* gxp = pgx + plane * in_plane;
     std::fill(gxp, gxp + in_plane, T(0));
@@ -290,7 +293,7 @@ void avg_forward_typed(const Tensor& x, Tensor& y, const PoolGeometry& g) {
   const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
   const T* px = x.data<T>();
   T* py = y.data<T>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(g.planes * (in_plane + out_plane)))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     const T* xp = px + plane * in_plane;
     for (int64_t oh = 0; oh < g.out_h; ++oh)
@@ -309,7 +312,7 @@ void avg_backward_typed(const Tensor& gy, Tensor& gx, const PoolGeometry& g) {
   const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
   const T* pgy = gy.data<T>();
   T* pgx = gx.data<T>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(g.planes * (in_plane + out_plane)))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     T* gxp = pgx + plane * in_plane;
     std::fill(gxp, gxp + in_plane, T(0));
@@ -333,7 +336,7 @@ void adaptive_forward_typed(const Tensor& x, Tensor& y, const PoolGeometry& g) {
   const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
   const T* px = x.data<T>();
   T* py = y.data<T>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(g.planes * (in_plane + out_plane)))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     const T* xp = px + plane * in_plane;
     for (int64_t oh = 0; oh < g.out_h; ++oh) {
@@ -354,7 +357,7 @@ void adaptive_backward_typed(const Tensor& gy, Tensor& gx, const PoolGeometry& g
   const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
   const T* pgy = gy.data<T>();
   T* pgx = gx.data<T>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(g.planes * (in_plane + out_plane)))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     T* gxp = pgx + plane * in_plane;
     std::fill(gxp, gxp + in_plane, T(0));
