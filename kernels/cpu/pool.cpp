@@ -57,6 +57,8 @@ PoolGeometry pool_geometry(const Shape& x, const Pool2dArgs& a, const char* op) 
            op << ": input " << shape_str(x) << " or window too large for 32-bit plane indexing");
   const int64_t p = pooled_size(h, a.kernel_h, a.stride_h, a.pad_h, a.ceil_mode);
   const int64_t q = pooled_size(w, a.kernel_w, a.stride_w, a.pad_w, a.ceil_mode);
+  CS_CHECK(p * q <= limit, op << ": output planes of " << p << "x" << q
+                               << " too large for 32-bit plane indexing");
   CS_CHECK(p > 0 && q > 0, op << ": output would be empty (" << p << "x" << q << "): input "
                               << h << "x" << w << " is too small for kernel " << a.kernel_h
                               << "x" << a.kernel_w << ", stride " << a.stride_h << "x"
@@ -159,8 +161,9 @@ PoolGeometry adaptive_geometry(const Tensor& x, const Tensor& y, const char* op)
   CS_CHECK(h > 0 && w > 0 && p > 0 && q > 0,
            op << ": spatial sizes must be positive, got input " << shape_str(x.shape())
               << " and output " << shape_str(y.shape()));
-  // The bins' index maths runs in 32 bits.
-  CS_CHECK((h + 1) * (p + 1) < INT32_MAX && (w + 1) * (q + 1) < INT32_MAX,
+  // Planes and the bins' index maths run in 32 bits.
+  CS_CHECK(h * w <= INT32_MAX && p * q <= INT32_MAX && (h + 1) * (p + 1) < INT32_MAX &&
+               (w + 1) * (q + 1) < INT32_MAX,
            op << ": sizes " << shape_str(x.shape()) << " -> " << shape_str(y.shape())
               << " too large for 32-bit bin indexing");
   PoolGeometry g;
