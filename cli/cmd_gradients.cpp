@@ -21,7 +21,7 @@ void register_gradients(CLI::App& app) {
     std::string checkpoint, model, input, out, device = "auto";
     std::vector<std::string> set;
     int target = 0;
-    bool train = false;
+    bool train = false, double_precision = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--checkpoint,-c", o->checkpoint, "Weights (.safetensors)")->required();
@@ -30,6 +30,7 @@ void register_gradients(CLI::App& app) {
   cmd->add_option("--input", o->input, "Input batch (N, C, H, W) as float32 .npy")->required();
   cmd->add_option("--class", o->target, "Class whose score is differentiated")->capture_default_str();
   cmd->add_flag("--train", o->train, "Train mode (batch statistics; dropout as its p)");
+  cmd->add_flag("--double", o->double_precision, "Compute in float64 (CPU only): for exact comparisons");
   cmd->add_option("--out", o->out, "Output .safetensors")->required();
   cmd->add_option("--device", o->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   set_action(cmd, [o] {
@@ -37,9 +38,12 @@ void register_gradients(CLI::App& app) {
     models::LoadedCheckpoint loaded =
         models::load_checkpoint(o->checkpoint, o->model, parse_set_options(o->set), true);
     nn::Module& net = *loaded.model.net;
+    CS_CHECK(!o->double_precision || device.is_cpu(), "--double computes on the CPU only");
+    const DType dtype = o->double_precision ? DType::F64 : DType::F32;
     net.to(device);
+    net.to(dtype);
     net.train(o->train);
-    const Tensor x = load_npy(o->input).to(DType::F32).to(device);
+    const Tensor x = load_npy(o->input).to(dtype).to(device);
     CS_CHECK(x.ndim() == 4, o->input << " must hold an (N, C, H, W) batch, it holds " << shape_str(x.shape()));
     ag::Variable input(x, true, "input");
     const ag::Variable logits = net(input);
@@ -47,7 +51,7 @@ void register_gradients(CLI::App& app) {
              "--class " << o->target << " outside the model's " << logits.dim(1) << " classes");
     std::vector<float> seed(static_cast<size_t>(logits.value().numel()), 0.0f);
     for (int64_t b = 0; b < logits.dim(0); ++b) seed[static_cast<size_t>(b * logits.dim(1) + o->target)] = 1.0f;
-    ag::backward(logits, Tensor::from_vector(seed, logits.shape(), device));
+    ag::backward(logits, Tensor::from_vector(seed, logits.shape(), device).to(dtype));
     std::map<std::string, Tensor> out = {{"logits", logits.value()}, {"input_grad", input.grad()}};
     for (auto& [name, p] : net.named_parameters())
       if (p.has_grad()) out["grad." + name] = p.grad();
