@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -13,6 +14,17 @@ namespace cs {
 namespace {
 
 using kernels::Transpose;
+
+// Tensor of `shape` on `device` whose data starts one float past a 16-byte
+// boundary (a view into a larger buffer), holding `values`' elements.
+Tensor misaligned_copy(const Tensor& values, Device device) {
+  const int64_t n = values.numel();
+  Tensor buffer = Tensor::zeros({n + 1}, device);
+  Tensor view = buffer.narrow(1, n).reshape(values.shape());
+  view.copy_from(values);
+  return view;
+}
+
 
 TEST(Gemm, CpuMatchesNaiveForAllTransposes) {
   for (DType dtype : {DType::F32, DType::F64})
@@ -32,6 +44,22 @@ TEST(Gemm, CpuMatchesNaiveForAllTransposes) {
           kernels::gemm_naive_cpu(a, ta, b, tb, ref, 2.0, -1.0);
           EXPECT_BITWISE_EQ(c, ref);
         }
+}
+
+TEST(Gemm, CpuHandlesMisalignedViews) {
+  // The helper the CUDA misalignment test relies on really misaligns, and the
+  // CPU path accepts such views.
+  const Tensor a = testing::random_integers({9, 12}, testing::seed_for("a"), -4, 4);
+  const Tensor b = testing::random_integers({12, 8}, testing::seed_for("b"), -4, 4);
+  Tensor ma = misaligned_copy(a, Device::cpu()), mb = misaligned_copy(b, Device::cpu());
+  Tensor mc = misaligned_copy(Tensor::zeros({9, 8}), Device::cpu());
+  for (const Tensor* t : {&ma, &mb, &mc})
+    EXPECT_NE(reinterpret_cast<uintptr_t>(t->data<float>()) % 16, 0u);
+  EXPECT_BITWISE_EQ(ma, a);
+  Tensor ref = Tensor::zeros({9, 8});
+  kernels::gemm_naive_cpu(a, Transpose::No, b, Transpose::No, ref);
+  kernels::gemm(ma, Transpose::No, mb, Transpose::No, mc);
+  EXPECT_BITWISE_EQ(mc, ref);
 }
 
 TEST(Gemm, RejectsMismatchedShapes) {
@@ -92,16 +120,6 @@ TEST(GemmVariants, RefuseCpuTensorsAndBadShapes) {
 }
 
 // ---- CUDA variants against the naive reference ------------------------------------------------
-
-// Tensor of `shape` on `device` whose data starts one float past a 16-byte
-// boundary (a view into a larger buffer), holding `values`' elements.
-Tensor misaligned_copy(const Tensor& values, Device device) {
-  const int64_t n = values.numel();
-  Tensor buffer = Tensor::zeros({n + 1}, device);
-  Tensor view = buffer.narrow(1, n).reshape(values.shape());
-  view.copy_from(values);
-  return view;
-}
 
 struct GemmCase {
   int64_t m, n, k;
