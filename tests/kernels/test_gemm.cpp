@@ -107,12 +107,15 @@ TEST(GemmVariants, UnknownNameIsAClearError) {
 
 TEST(GemmVariants, RefuseCpuTensorsAndBadShapes) {
   Tensor a = Tensor::zeros({2, 3}), b = Tensor::zeros({3, 4}), c = Tensor::zeros({2, 4});
-  // Every name: a variant runs on CUDA tensors only (and a CPU-only build has none).
+  // A variant runs on CUDA tensors only (and a CPU-only build has none at all).
   for (const std::string& name : {std::string("naive"), std::string("double_buffered")})
     EXPECT_THROW(kernels::gemm_cuda_variant(name, a, Transpose::No, b, Transpose::No, c), Error);
+  Tensor b_bad = Tensor::zeros({4, 4});  // inner dimensions differ
+  EXPECT_THROW(kernels::gemm_cuda_variant("naive", a, Transpose::No, b_bad, Transpose::No, c), Error);
   if (!cuda_compiled()) {
     try {
       kernels::gemm_cuda_variant("naive", a, Transpose::No, b, Transpose::No, c);
+      ADD_FAILURE() << "expected an error";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("built without CUDA"), std::string::npos) << e.what();
     }
