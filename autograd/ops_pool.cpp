@@ -11,11 +11,11 @@ Variable max_pool2d(const Variable& x, const kernels::Pool2dArgs& args) {
   Tensor switches = Tensor::empty(out_shape, xv.device(), DType::I32);
   kernels::max_pool2d_forward(xv, y, switches, args);
   return record("max_pool2d", {x}, y,
-                [switches, in_shape = xv.shape()](const std::vector<Tensor>& g,
+                [switches, args, in_shape = xv.shape()](const std::vector<Tensor>& g,
                                                   const std::vector<bool>&) {
                   // Unpooling: each gradient goes back to the input that won its window.
                   Tensor gx = Tensor::empty(in_shape, g[0].device(), g[0].dtype());
-                  kernels::max_pool2d_backward(g[0], switches, gx);
+                  kernels::max_pool2d_backward(g[0], switches, gx, args);
                   return std::vector<Tensor>{gx};
                 });
 }

@@ -17,7 +17,9 @@ void set_action(CLI::App* command, CommandAction action) { actions()[command] = 
 
 void register_all_commands(CLI::App& app) {
   register_eval(app);
+  register_predict(app);
   register_summary(app);
+  register_gradients(app);
   register_info(app);
 }
 

@@ -21,5 +21,7 @@ void register_info(CLI::App& app);
 void register_summary(CLI::App& app);
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
+void register_predict(CLI::App& app);
+void register_gradients(CLI::App& app);
 
 }  // namespace cs::cli

@@ -42,32 +42,4 @@ std::vector<std::string> conv2d_cuda_variants();
 void conv2d_forward_cuda_variant(const std::string& variant, const Tensor& x, const Tensor& w,
                                  const Tensor& bias, Tensor& y, const Conv2dArgs& args);
 
-// ---- dispatch -------------------------------------------------------------------------
-
-// Sizes resolved once by the dispatcher (and shared by every implementation).
-struct Conv2dGeometry {
-  int64_t n, c, h, w;  // input
-  int64_t k, r, s;     // filters: k outputs, r x s window
-  int64_t p, q;        // output spatial size
-  int64_t groups, cg, kg;  // groups, input and output channels per group
-};
-Conv2dGeometry conv2d_geometry(const Shape& x, const Shape& w, const Conv2dArgs& args);
-
-using Conv2dForwardFn = void(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y,
-                             const Conv2dArgs& args, const Conv2dGeometry& g);
-using Conv2dBackwardDataFn = void(const Tensor& gy, const Tensor& w, Tensor& gx,
-                                  const Conv2dArgs& args, const Conv2dGeometry& g);
-using Conv2dBackwardWeightFn = void(const Tensor& x, const Tensor& gy, Tensor& gw,
-                                    const Conv2dArgs& args, const Conv2dGeometry& g);
-using Conv2dBackwardBiasFn = void(const Tensor& gy, Tensor& gb);
-
-struct Conv2dImpl {
-  Conv2dForwardFn* forward;
-  Conv2dBackwardDataFn* backward_data;
-  Conv2dBackwardWeightFn* backward_weight;
-  Conv2dBackwardBiasFn* backward_bias;
-};
-OpRegistry<Conv2dImpl>& conv2d_registry();
-VariantRegistry<Conv2dForwardFn>& conv2d_forward_variants();
-
 }  // namespace cs::kernels

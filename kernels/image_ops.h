@@ -28,6 +28,12 @@ struct OcclusionGrid {
 void occlude(const Tensor& image, const Tensor& fill, const OcclusionGrid& grid, int64_t first,
              Tensor& out);
 
+// Crops (and mirrors) uint8 images for data augmentation: out[b] is the
+// (h, w) window of images[b] at (params[b, 0], params[b, 1]), flipped left to
+// right when params[b, 2] != 0. images (B, C, H, W) u8, params (B, 3) i32,
+// out (B, C, h, w) u8. Windows must lie inside the images (checked on the CPU).
+void crop_flip(const Tensor& images, const Tensor& params, Tensor& out);
+
 // loss (1) = sum over n, c of sum_{h,w} (x[h+1,w] - x[h,w])^2 + (x[h,w+1] - x[h,w])^2
 void total_variation_forward(const Tensor& x, Tensor& loss);
 // gx = gloss * d loss / dx (gloss: one element).
@@ -37,6 +43,7 @@ struct ImageOpsImpl {
   void (*roll2d)(const Tensor& x, int64_t dy, int64_t dx, Tensor& out);
   void (*occlude)(const Tensor& image, const Tensor& fill, const OcclusionGrid& grid, int64_t first,
                   Tensor& out);
+  void (*crop_flip)(const Tensor& images, const Tensor& params, Tensor& out);
   void (*tv_forward)(const Tensor& x, Tensor& loss);
   void (*tv_backward)(const Tensor& x, const Tensor& gloss, Tensor& gx);
 };

@@ -21,6 +21,10 @@ void lrn_forward(const Tensor& x, Tensor& y, Tensor& scale, const LrnArgs& args)
 // gx overwritten.
 void lrn_backward(const Tensor& x, const Tensor& y, const Tensor& scale, const Tensor& gy,
                   Tensor& gx, const LrnArgs& args);
+// The backward computed: with W(c) = [c - size/2, c + (size-1)/2] (clipped),
+//   gx[j] = gy[j] * scale[j]^-beta
+//         - (2 alpha beta / size) * x[j] * sum over c with j in W(c) of gy[c] * y[c] / scale[c],
+// where j in W(c) <=> c in [j - (size-1)/2, j + size/2].
 
 struct LrnImpl {
   void (*forward)(const Tensor& x, Tensor& y, Tensor& scale, const LrnArgs& args);

@@ -2,7 +2,9 @@
 
 #include <numeric>
 
+#include "kernels/image_ops.h"
 #include "kernels/resize.h"
+#include "models/image_folder.h"
 #include "kernels/tensor_ops.h"
 #include "layers/module.h"
 #include "runtime/idx.h"
@@ -24,7 +26,7 @@ DataSplit make_split(const ImageDataset& data, int64_t limit, Device device) {
 
 }  // namespace
 
-DataSource load_dataset(const DataConfig& config, Device device) {
+DataSource load_dataset(const DataConfig& config, Device device, const Shape& model_input) {
   DataSource source;
   source.name = config.dataset;
   if (config.dataset == "fashion-mnist" || config.dataset == "mnist") {
@@ -45,7 +47,23 @@ DataSource load_dataset(const DataConfig& config, Device device) {
     source.std = {fashion ? 0.3530f : 0.3081f};
     return source;
   }
-  CS_FAIL("unknown dataset '" << config.dataset << "' (expected fashion-mnist or mnist)");
+  if (config.dataset == "folder") {
+    CS_CHECK(!config.dir.empty(), "the folder dataset needs --data DIR (one subfolder per class)");
+    int64_t size = config.image_size;
+    if (size <= 0) {
+      const int64_t side = model_input.size() == 3 ? std::max(model_input[1], model_input[2]) : 224;
+      size = side + side / 8;  // e.g. 224 -> 252: room for random crops
+    }
+    const FolderSplits splits = load_image_folder(config.dir, size);
+    source.train = make_split(splits.train, config.max_train, device);
+    source.test = make_split(splits.test, config.max_test, device);
+    source.class_names = splits.train.class_names;
+    // ImageNet statistics, as torchvision's pretrained models expect.
+    source.mean = {0.485f, 0.456f, 0.406f};
+    source.std = {0.229f, 0.224f, 0.225f};
+    return source;
+  }
+  CS_FAIL("unknown dataset '" << config.dataset << "' (expected fashion-mnist, mnist or folder)");
 }
 
 std::vector<int32_t> seeded_permutation(int64_t n, uint64_t seed) {
@@ -87,19 +105,21 @@ Tensor prepare_images(const Tensor& images_u8, const DataSource& source, const S
 }
 
 BatchIterator::BatchIterator(const DataSplit& split, const DataSource& source, int64_t batch_size,
-                             bool shuffle, uint64_t seed, Shape model_input)
+                             bool shuffle, uint64_t seed, Shape model_input, bool augment)
     : split_(split),
       source_(source),
       batch_size_(batch_size),
       shuffle_(shuffle),
       seed_(seed),
-      model_input_(std::move(model_input)) {
+      model_input_(std::move(model_input)),
+      augment_(augment) {
   CS_CHECK(batch_size > 0, "batch size must be positive, got " << batch_size);
   CS_CHECK(split.size() > 0, "the dataset split is empty");
   start_epoch(0);
 }
 
 void BatchIterator::start_epoch(int64_t epoch) {
+  epoch_seed_ = nn::mix_seed(nn::mix_seed(seed_, static_cast<uint64_t>(epoch)), 0xA46);
   if (shuffle_) {
     order_ = seeded_permutation(split_.size(), nn::mix_seed(seed_, static_cast<uint64_t>(epoch)));
   } else {
@@ -125,6 +145,22 @@ bool BatchIterator::next(Tensor& images, Tensor& labels) {
   kernels::gather_rows(split_.images, index, batch_u8);
   labels = Tensor::empty({count}, device, DType::I32);
   kernels::gather_rows(split_.labels, index, labels);
+  // Crops to the model's size where the stored images are larger (random in
+  // training with augmentation, centred otherwise), and random mirroring.
+  const int64_t H = image_shape[2], W = image_shape[3];
+  const int64_t h = std::min(H, model_input_[1]), w = std::min(W, model_input_[2]);
+  if (h < H || w < W || augment_) {
+    std::vector<int32_t> params(static_cast<size_t>(count * 3));
+    for (int64_t i = 0; i < count; ++i) {
+      const uint64_t slot = static_cast<uint64_t>(position_ - count + i) * 3;
+      params[i * 3] = static_cast<int32_t>(augment_ ? philox::word(epoch_seed_, 0, slot) % (H - h + 1) : (H - h) / 2);
+      params[i * 3 + 1] = static_cast<int32_t>(augment_ ? philox::word(epoch_seed_, 0, slot + 1) % (W - w + 1) : (W - w) / 2);
+      params[i * 3 + 2] = augment_ ? static_cast<int32_t>(philox::word(epoch_seed_, 0, slot + 2) & 1) : 0;
+    }
+    Tensor cropped = Tensor::empty({count, image_shape[1], h, w}, device, DType::U8);
+    kernels::crop_flip(batch_u8, Tensor::from_vector(params, {count, 3}, device), cropped);
+    batch_u8 = cropped;
+  }
   images = prepare_images(batch_u8, source_, model_input_);
   return true;
 }

@@ -17,6 +17,8 @@ struct DataConfig {
   std::string dir;                        // default: the dataset's usual place
   int64_t max_train = 0;                  // use only the first N examples (0 = all)
   int64_t max_test = 0;
+  int64_t image_size = 0;                 // folder: stored side (0: the model's input + 1/8)
+  bool augment = false;                   // random crops and mirror images in training
 };
 
 struct DataSplit {
@@ -33,7 +35,8 @@ struct DataSource {
   std::vector<float> mean, std;  // per channel, applied after scaling to [0, 1]
 };
 
-DataSource load_dataset(const DataConfig& config, Device device);
+// model_input (C, H, W) sets the stored size of image-folder datasets.
+DataSource load_dataset(const DataConfig& config, Device device, const Shape& model_input = {});
 
 // Converts uint8 images (B, C, H, W) to the model's float input
 // (B, model C, model H, model W): normalise, replicate gray to 3 channels
@@ -43,8 +46,11 @@ Tensor prepare_images(const Tensor& images_u8, const DataSource& source, const S
 class BatchIterator {
  public:
   // model_input: (C, H, W) the network expects.
+  // augment: random crops (when the stored images are larger than the
+  // model's input) and left-right mirroring; otherwise larger images are
+  // centre-cropped.
   BatchIterator(const DataSplit& split, const DataSource& source, int64_t batch_size, bool shuffle,
-                uint64_t seed, Shape model_input);
+                uint64_t seed, Shape model_input, bool augment = false);
 
   // Starts an epoch: the order is a Philox-seeded permutation of (seed, epoch),
   // so it is the same on every run and on resume.
@@ -60,6 +66,8 @@ class BatchIterator {
   bool shuffle_;
   uint64_t seed_;
   Shape model_input_;
+  bool augment_;
+  uint64_t epoch_seed_ = 0;
   std::vector<int32_t> order_;
   int64_t position_ = 0;
 };

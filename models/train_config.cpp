@@ -27,8 +27,10 @@ const std::vector<SettingInfo>& train_settings() {
       {"gamma", "0.1", "step schedule: decay factor"},
       {"label_smoothing", "0", "cross-entropy label smoothing in [0, 1)"},
       {"seed", "1", "seed of initialisation, shuffling and dropout"},
-      {"dataset", "fashion-mnist", "fashion-mnist or mnist"},
+      {"dataset", "fashion-mnist", "fashion-mnist, mnist or folder (one subfolder of images per class)"},
       {"data_dir", "", "dataset folder (default: the dataset's package folder)"},
+      {"augment", "false", "random crops and mirrored images while training"},
+      {"image_size", "0", "folder datasets: stored image side (0: the model's input + 1/8)"},
       {"max_train", "0", "use only the first N training examples (0 = all)"},
       {"max_test", "0", "use only the first N test examples (0 = all)"},
   };
@@ -115,6 +117,8 @@ TrainConfig make_train_config(const std::map<std::string, std::string>& values) 
   c.data.dir = v["data_dir"];
   c.data.max_train = to_integer("max_train", v["max_train"], 0);
   c.data.max_test = to_integer("max_test", v["max_test"], 0);
+  c.data.augment = to_bool("augment", v["augment"]);
+  c.data.image_size = to_integer("image_size", v["image_size"], 0);
   return c;
 }
 
@@ -147,6 +151,8 @@ std::map<std::string, std::string> train_config_values(const TrainConfig& c) {
       {"data_dir", c.data.dir},
       {"max_train", std::to_string(c.data.max_train)},
       {"max_test", std::to_string(c.data.max_test)},
+      {"augment", c.data.augment ? "true" : "false"},
+      {"image_size", std::to_string(c.data.image_size)},
   };
 }
 

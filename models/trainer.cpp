@@ -210,7 +210,7 @@ TrainResult train(const TrainRequest& request) {
 
   Model model = build_model(plan.spec, cfg.seed);
   model.net->to(device);
-  const DataSource data = load_dataset(cfg.data, device);
+  const DataSource data = load_dataset(cfg.data, device, model.input_shape);
   CS_CHECK(static_cast<int>(data.class_names.size()) == model.classes,
            "the model has " << model.classes << " outputs but " << data.name << " has "
                             << data.class_names.size() << " classes (set classes="
@@ -257,7 +257,7 @@ TrainResult train(const TrainRequest& request) {
               plan.run_dir.c_str());
   std::fflush(stdout);
   const Shape input = model.input_shape;
-  BatchIterator batches(data.train, data, cfg.batch_size, true, cfg.seed, input);
+  BatchIterator batches(data.train, data, cfg.batch_size, true, cfg.seed, input, cfg.data.augment);
   ProgressLine progress(request.progress);
   TrainResult result;
   result.run_dir = plan.run_dir;
@@ -322,7 +322,11 @@ TrainResult train(const TrainRequest& request) {
     // Weights first, then the optimizer state: resume checks that both hold the same epoch.
     const std::map<std::string, std::string> epoch_meta = {
         {"convscope.epoch", std::to_string(epoch)},
-        {"convscope.global_step", std::to_string(global_step)}};
+        {"convscope.global_step", std::to_string(global_step)},
+        {"convscope.dataset", data.name},
+        {"convscope.class_names", json(data.class_names).dump()},
+        {"convscope.mean", json(data.mean).dump()},
+        {"convscope.std", json(data.std).dump()}};
     save_checkpoint(join(plan.run_dir, "checkpoint.safetensors"), model, epoch_meta);
     save_safetensors(join(plan.run_dir, "train_state.safetensors"), optimizer.state_dict(), epoch_meta);
     write_metrics(plan.run_dir, history);

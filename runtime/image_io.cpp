@@ -27,8 +27,9 @@ Tensor load_image(const std::string& path, int channels) {
   Tensor image = Tensor::empty({want, h, w}, Device::cpu(), DType::U8);
   uint8_t* out = image.data<uint8_t>();
   // Interleaved (H, W, C) to planar (C, H, W).
+  const size_t plane = static_cast<size_t>(h) * w;
   for (int c = 0; c < want; ++c)
-    for (int i = 0; i < h * w; ++i) out[static_cast<int64_t>(c) * h * w + i] = pixels[i * want + c];
+    for (size_t i = 0; i < plane; ++i) out[c * plane + i] = pixels[i * want + c];
   stbi_image_free(pixels);
   return image;
 }
@@ -43,6 +44,10 @@ void append_bytes(void* context, void* data, int size) {
 
 void save_png(const std::string& path, const uint8_t* pixels, int width, int height, int channels) {
   CS_CHECK(width > 0 && height > 0, "save_png " << path << ": empty image " << width << "x" << height);
+  CS_CHECK(width <= (1 << 24) && height <= (1 << 24) &&
+               static_cast<int64_t>(width) * height <= (int64_t{1} << 29),
+           "save_png " << path << ": image " << width << "x" << height << " is too large");
+  CS_CHECK(pixels != nullptr, "save_png " << path << ": no pixels");
   CS_CHECK(channels == 1 || channels == 3 || channels == 4,
            "save_png " << path << ": channels must be 1, 3 or 4, got " << channels);
   std::vector<unsigned char> encoded;
@@ -53,18 +58,24 @@ void save_png(const std::string& path, const uint8_t* pixels, int width, int hei
 }
 
 void save_png(const std::string& path, const Tensor& image) {
+  CS_CHECK(image.defined(), "save_png " << path << ": the image tensor is undefined");
   CS_CHECK(image.dtype() == DType::U8, "save_png " << path << ": expected a uint8 image, got "
                                                    << dtype_name(image.dtype()));
-  const Tensor host = image.to(Device::cpu());
-  const int c = image.ndim() == 2 ? 1 : static_cast<int>(image.dim(0));
-  CS_CHECK((image.ndim() == 3 && (c == 1 || c == 3)) || image.ndim() == 2,
+  CS_CHECK((image.ndim() == 3 && (image.dim(0) == 1 || image.dim(0) == 3)) || image.ndim() == 2,
            "save_png " << path << ": expected (C, H, W) with C = 1 or 3, or (H, W), got "
                        << shape_str(image.shape()));
+  constexpr int64_t kMaxSide = 1 << 24;  // stb's own limit; keeps every size below in int range
+  CS_CHECK(image.dim(-2) <= kMaxSide && image.dim(-1) <= kMaxSide &&
+               image.dim(-2) * image.dim(-1) <= (int64_t{1} << 29),
+           "save_png " << path << ": image " << shape_str(image.shape()) << " is too large");
+  const Tensor host = image.to(Device::cpu());
+  const int c = image.ndim() == 2 ? 1 : static_cast<int>(image.dim(0));
   const int h = static_cast<int>(image.dim(-2)), w = static_cast<int>(image.dim(-1));
-  std::vector<uint8_t> interleaved(static_cast<size_t>(h) * w * c);
+  const size_t plane = static_cast<size_t>(h) * w;
+  std::vector<uint8_t> interleaved(plane * c);
   const uint8_t* p = host.data<uint8_t>();
   for (int ch = 0; ch < c; ++ch)
-    for (int i = 0; i < h * w; ++i) interleaved[static_cast<size_t>(i) * c + ch] = p[ch * h * w + i];
+    for (size_t i = 0; i < plane; ++i) interleaved[i * c + ch] = p[ch * plane + i];
   save_png(path, interleaved.data(), w, h, c);
 }
 

@@ -1,8 +1,11 @@
 #include "runtime/safetensors.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <vector>
 
 #include "runtime/file_io.h"
@@ -13,6 +16,7 @@ namespace {
 
 using json = nlohmann::json;
 constexpr uint64_t kMaxHeader = 100ull << 20;  // the format's own limit is 100 MB
+constexpr uint64_t kMaxElements = uint64_t{1} << 40;  // per tensor; also bounds every dimension
 
 struct DtypeInfo {
   const char* name;
@@ -73,8 +77,19 @@ SafetensorsFile load_safetensors(const std::string& path) {
                 << " bytes): truncated or not a safetensors file");
   CS_CHECK(header_len <= kMaxHeader, path << ": header length " << header_len << " is too large");
   json header;
+  // JSON allows repeated keys (the last one wins); a repeated tensor name
+  // would silently drop a tensor, so it is an error here.
+  std::set<std::string> names;
+  const auto no_repeats = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (depth == 1 && event == json::parse_event_t::key) {
+      const std::string key = parsed.get<std::string>();
+      CS_CHECK(names.insert(key).second, path << ": the header names '" << key << "' twice");
+    }
+    return true;
+  };
   try {
-    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len));
+    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len),
+                         no_repeats);
   } catch (const json::exception& e) {
     CS_FAIL(path << ": the header is not valid JSON (" << e.what() << ")");
   }
@@ -113,6 +128,10 @@ SafetensorsFile load_safetensors(const std::string& path) {
     const std::string dtype = entry["dtype"].get<std::string>();
     const DtypeInfo* info = find_dtype(dtype);
     CS_CHECK(info, path << ": tensor '" << name << "' has unknown dtype " << dtype);
+    static const std::set<std::string> loadable = {"F32", "F64", "F16", "BF16", "I64", "I32", "U8", "BOOL"};
+    CS_CHECK(loadable.count(dtype),
+             path << ": tensor '" << name << "' has dtype " << dtype
+                  << ", which convscope cannot load (F32, F16, BF16, F64, I64, I32, U8, BOOL)");
     CS_CHECK(entry["shape"].is_array(), path << ": tensor '" << name << "' has a non-array shape");
     Shape shape;
     uint64_t numel = 1;
@@ -120,7 +139,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
       CS_CHECK(d.is_number_unsigned() || (d.is_number_integer() && d.get<int64_t>() >= 0),
                path << ": tensor '" << name << "' has a bad dimension " << d.dump());
       const uint64_t v = d.get<uint64_t>();
-      CS_CHECK(v == 0 || numel <= (uint64_t{1} << 40) / v, path << ": tensor '" << name << "' is too large");
+      CS_CHECK(v <= kMaxElements && (v == 0 || numel <= kMaxElements / v),
+               path << ": tensor '" << name << "' of shape " << entry["shape"].dump()
+                    << " is too large (more than " << kMaxElements << " elements)");
       numel *= v;
       shape.push_back(static_cast<int64_t>(v));
     }
@@ -129,7 +150,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
                  offsets[1].is_number_unsigned(),
              path << ": tensor '" << name << "' needs data_offsets [begin, end]");
     const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
-    CS_CHECK(begin <= end && end <= buffer_size,
+    CS_CHECK(begin <= end, path << ": tensor '" << name << "' has data_offsets [" << begin << ", "
+                                << end << "] whose begin is after its end");
+    CS_CHECK(end <= buffer_size,
              path << ": tensor '" << name << "' has offsets [" << begin << ", " << end
                   << "] outside the " << buffer_size << "-byte data buffer");
     CS_CHECK(end - begin == numel * info->bytes,
@@ -197,14 +220,20 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   std::vector<Tensor> hosts;
   for (const auto& [name, t] : tensors) {  // std::map: sorted by name
     CS_CHECK(t.defined(), "save_safetensors " << path << ": tensor '" << name << "' is undefined");
-    CS_CHECK(name != "__metadata__", "save_safetensors: '__metadata__' is not a tensor name");
+    CS_CHECK(name != "__metadata__",
+             "save_safetensors " << path << ": '__metadata__' is reserved, not a tensor name");
     hosts.push_back(t.to(Device::cpu()));
     header[name] = {{"dtype", dtype_tag(t.dtype())},
                     {"shape", t.shape()},
                     {"data_offsets", {offset, offset + t.nbytes()}}};
     offset += t.nbytes();
   }
-  std::string text = header.dump();
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const json::exception& e) {  // names or metadata that are not valid UTF-8
+    CS_FAIL("save_safetensors " << path << ": cannot encode the header (" << e.what() << ")");
+  }
   text.append((8 - text.size() % 8) % 8, ' ');  // data starts 8-byte aligned
   std::vector<uint8_t> bytes(8 + text.size() + offset);
   const uint64_t n = text.size();

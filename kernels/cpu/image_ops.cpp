@@ -34,6 +34,28 @@ void occlude(const Tensor& image, const Tensor& fill, const OcclusionGrid& grid,
   image_ops_registry().get(image.device()).occlude(image, fill, grid, first, out);
 }
 
+void crop_flip(const Tensor& images, const Tensor& params, Tensor& out) {
+  check_dtype(images, DType::U8, "crop_flip: images");
+  check_dtype(out, DType::U8, "crop_flip: output");
+  check_dtype(params, DType::I32, "crop_flip: params");
+  check_same_device(images, out, "crop_flip");
+  check_same_device(images, params, "crop_flip");
+  CS_CHECK(images.ndim() == 4 && out.ndim() == 4 && out.dim(0) == images.dim(0) &&
+               out.dim(1) == images.dim(1) && out.dim(2) <= images.dim(2) && out.dim(3) <= images.dim(3),
+           "crop_flip: cannot crop " << shape_str(out.shape()) << " out of " << shape_str(images.shape()));
+  check_shape(params, {images.dim(0), 3}, "crop_flip: params");
+  if (params.device().is_cpu()) {
+    const int32_t* p = params.data<int32_t>();
+    for (int64_t b = 0; b < images.dim(0); ++b)
+      CS_CHECK(p[b * 3] >= 0 && p[b * 3 + 1] >= 0 && p[b * 3] + out.dim(2) <= images.dim(2) &&
+                   p[b * 3 + 1] + out.dim(3) <= images.dim(3),
+               "crop_flip: window at (" << p[b * 3] << ", " << p[b * 3 + 1] << ") of image " << b
+                                        << " leaves the image");
+  }
+  if (out.numel() == 0) return;
+  image_ops_registry().get(images.device()).crop_flip(images, params, out);
+}
+
 void total_variation_forward(const Tensor& x, Tensor& loss) {
   check_compatible({&x, &loss}, "total_variation_forward");
   CS_CHECK(x.ndim() == 4, "total_variation: input must be (N, C, H, W), got " << shape_str(x.shape()));
@@ -89,6 +111,21 @@ void cpu_occlude(const Tensor& image, const Tensor& fill, const OcclusionGrid& g
   });
 }
 
+void cpu_crop_flip(const Tensor& images, const Tensor& params, Tensor& out) {
+  const int64_t b = out.dim(0), c = out.dim(1), h = out.dim(2), w = out.dim(3);
+  const int64_t H = images.dim(2), W = images.dim(3);
+  const uint8_t* in = images.data<uint8_t>();
+  const int32_t* p = params.data<int32_t>();
+  uint8_t* o = out.data<uint8_t>();
+  for (int64_t n = 0; n < b; ++n)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) {
+          const int64_t sx = p[n * 3 + 2] ? w - 1 - x : x;
+          o[((n * c + ch) * h + y) * w + x] = in[((n * c + ch) * H + p[n * 3] + y) * W + p[n * 3 + 1] + sx];
+        }
+}
+
 void cpu_tv_forward(const Tensor& x, Tensor& loss) {
   dispatch_floating(x.dtype(), "total_variation", [&](auto zero) {
     using T = decltype(zero);
@@ -132,6 +169,7 @@ void cpu_tv_backward(const Tensor& x, const Tensor& gloss, Tensor& gx) {
 }  // namespace
 
 CS_REGISTER_OP(image_ops_registry, DeviceType::CPU,
-               (ImageOpsImpl{&cpu_roll2d, &cpu_occlude, &cpu_tv_forward, &cpu_tv_backward}))
+               (ImageOpsImpl{&cpu_roll2d, &cpu_occlude, &cpu_crop_flip, &cpu_tv_forward,
+                             &cpu_tv_backward}))
 
 }  // namespace cs::kernels

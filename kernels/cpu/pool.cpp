@@ -1,253 +1,405 @@
-// Pooling: dispatchers, argument checks and the CPU reference.
-#include "kernels/pool.h"
-
+// Pooling: dispatchers (all argument checks) and the CPU reference.
+//
+// The reference follows PyTorch's CPU kernels (aten/src/ATen/native/cpu/
+// MaxPoolKernel.cpp, AvgPoolKernel.cpp, AdaptiveAvgPoolKernel.cpp) line by
+// line: windows clipped to the input, ties to the first maximum, NaN taking
+// over, divisors counted as PyTorch counts them. Backward passes scatter, in
+// row-major output order, into a zeroed gx: that order is the specification
+// the GPU's gathers reproduce.
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <limits>
+#include <vector>
+
+#include "kernels/pool_impl.h"
 
 namespace cs::kernels {
 
 OpRegistry<PoolImpl>& pool_registry() {
-  static OpRegistry<PoolImpl> registry("pool");
+  static OpRegistry<PoolImpl> registry("pool2d");
   return registry;
 }
 
 namespace {
 
-// PyTorch's output size: floor (or ceil) of (in + 2 pad - k) / stride + 1; in
-// ceil mode the last window must start inside the input or the left padding.
-int64_t pooled_size(int64_t in, int k, int stride, int pad, bool ceil_mode) {
-  const int64_t span = in + 2 * pad - k;
-  int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+}  // namespace
+
+int64_t pooled_size(int64_t in, int kernel, int stride, int pad, bool ceil_mode) {
+  int64_t out = floor_div(in + 2 * int64_t{pad} - kernel + (ceil_mode ? stride - 1 : 0), stride) + 1;
   if (ceil_mode && (out - 1) * stride >= in + pad) --out;
   return out;
 }
 
-void check_pool_args(const Shape& x, const Pool2dArgs& a) {
-  CS_CHECK(x.size() == 4, "pool2d: input must be (N, C, H, W), got " << shape_str(x));
+namespace {
+
+// Checks x's shape and the window arguments; returns the geometry.
+PoolGeometry pool_geometry(const Shape& x, const Pool2dArgs& a, const char* op) {
+  CS_CHECK(x.size() == 4, op << ": input must be (N, C, H, W), got " << shape_str(x));
   CS_CHECK(a.kernel_h > 0 && a.kernel_w > 0,
-           "pool2d: kernel must be positive, got " << a.kernel_h << "x" << a.kernel_w);
+           op << ": kernel size must be positive, got " << a.kernel_h << "x" << a.kernel_w);
   CS_CHECK(a.stride_h > 0 && a.stride_w > 0,
-           "pool2d: stride must be positive, got " << a.stride_h << "x" << a.stride_w);
-  CS_CHECK(a.pad_h >= 0 && a.pad_w >= 0 && a.pad_h <= a.kernel_h / 2 && a.pad_w <= a.kernel_w / 2,
-           "pool2d: padding " << a.pad_h << "x" << a.pad_w << " must be between 0 and half the "
-                              << a.kernel_h << "x" << a.kernel_w << " kernel");
-  CS_CHECK(x[2] + 2 * a.pad_h >= a.kernel_h && x[3] + 2 * a.pad_w >= a.kernel_w,
-           "pool2d: a " << a.kernel_h << "x" << a.kernel_w << " window does not fit the input "
-                        << shape_str(x) << " with padding " << a.pad_h << "x" << a.pad_w);
+           op << ": stride must be positive, got " << a.stride_h << "x" << a.stride_w);
+  CS_CHECK(a.pad_h >= 0 && a.pad_w >= 0,
+           op << ": padding must be non-negative, got " << a.pad_h << "x" << a.pad_w);
+  CS_CHECK(2 * int64_t{a.pad_h} <= a.kernel_h && 2 * int64_t{a.pad_w} <= a.kernel_w,
+           op << ": padding " << a.pad_h << "x" << a.pad_w << " exceeds half the kernel "
+              << a.kernel_h << "x" << a.kernel_w << " (pad <= kernel / 2, as PyTorch requires)");
+  const int64_t h = x[2], w = x[3];
+  CS_CHECK(h > 0 && w > 0, op << ": input height and width must be positive, got "
+                              << shape_str(x));
+  // Every window bound (start, start + kernel, input + padding) must fit in an int.
+  const int64_t limit = INT32_MAX;
+  CS_CHECK(h + 2 * int64_t{a.pad_h} + a.kernel_h + a.stride_h < limit &&
+               w + 2 * int64_t{a.pad_w} + a.kernel_w + a.stride_w < limit && h * w <= limit,
+           op << ": input " << shape_str(x) << " or window too large for 32-bit plane indexing");
+  const int64_t p = pooled_size(h, a.kernel_h, a.stride_h, a.pad_h, a.ceil_mode);
+  const int64_t q = pooled_size(w, a.kernel_w, a.stride_w, a.pad_w, a.ceil_mode);
+  CS_CHECK(p * q <= limit, op << ": output planes of " << p << "x" << q
+                               << " too large for 32-bit plane indexing");
+  CS_CHECK(p > 0 && q > 0, op << ": output would be empty (" << p << "x" << q << "): input "
+                              << h << "x" << w << " is too small for kernel " << a.kernel_h
+                              << "x" << a.kernel_w << ", stride " << a.stride_h << "x"
+                              << a.stride_w << ", padding " << a.pad_h << "x" << a.pad_w);
+  PoolGeometry g;
+  g.planes = x[0] * x[1];
+  g.in_h = static_cast<int>(h);
+  g.in_w = static_cast<int>(w);
+  g.out_h = static_cast<int>(p);
+  g.out_w = static_cast<int>(q);
+  g.kernel_h = a.kernel_h;
+  g.kernel_w = a.kernel_w;
+  g.stride_h = a.stride_h;
+  g.stride_w = a.stride_w;
+  g.pad_h = a.pad_h;
+  g.pad_w = a.pad_w;
+  g.count_include_pad = a.count_include_pad;
+  return g;
+}
+
+Shape pooled_shape(const Shape& x, const PoolGeometry& g) { return {x[0], x[1], g.out_h, g.out_w}; }
+
+void check_switches(const Tensor& switches, const Tensor& like, const Shape& shape, const char* op) {
+  CS_CHECK(switches.defined(), op << ": switches are undefined");
+  check_dtype(switches, DType::I32, op);
+  check_same_device(like, switches, op);
+  check_shape(switches, shape, op);
+}
+
+// Outputs are written while inputs are still being read: they must not share memory.
+void check_no_alias(const Tensor& out, std::initializer_list<const Tensor*> inputs, const char* op) {
+  for (const Tensor* in : inputs)
+    CS_CHECK(!out.shares_storage_with(*in), op << ": an output shares memory with an input");
 }
 
 const PoolImpl& impl_for(const Tensor& t) { return pool_registry().get(t.device()); }
 
 }  // namespace
 
-Shape pool2d_output_shape(const Shape& x, const Pool2dArgs& a) {
-  check_pool_args(x, a);
-  return {x[0], x[1], pooled_size(x[2], a.kernel_h, a.stride_h, a.pad_h, a.ceil_mode),
-          pooled_size(x[3], a.kernel_w, a.stride_w, a.pad_w, a.ceil_mode)};
+Shape pool2d_output_shape(const Shape& x, const Pool2dArgs& args) {
+  return pooled_shape(x, pool_geometry(x, args, "pool2d"));
 }
 
 void max_pool2d_forward(const Tensor& x, Tensor& y, Tensor& switches, const Pool2dArgs& args) {
-  check_compatible({&x, &y}, "max_pool2d_forward");
-  const Shape out = pool2d_output_shape(x.shape(), args);
-  check_shape(y, out, "max_pool2d_forward: output");
-  check_shape(switches, out, "max_pool2d_forward: switches");
-  check_dtype(switches, DType::I32, "max_pool2d_forward: switches");
-  check_same_device(x, switches, "max_pool2d_forward");
+  const char* op = "max_pool2d_forward";
+  check_compatible({&x, &y}, op);
+  const PoolGeometry g = pool_geometry(x.shape(), args, op);
+  check_shape(y, pooled_shape(x.shape(), g), op);
+  check_switches(switches, x, y.shape(), op);
+  check_no_alias(y, {&x, &switches}, op);
+  check_no_alias(switches, {&x}, op);
   if (y.numel() == 0) return;
-  impl_for(x).max_forward(x, y, switches, args);
+  impl_for(x).max_forward(x, y, switches, g);
 }
 
-void max_pool2d_backward(const Tensor& gy, const Tensor& switches, Tensor& gx) {
-  check_compatible({&gy, &gx}, "max_pool2d_backward");
-  CS_CHECK(gy.ndim() == 4 && gx.ndim() == 4 && gy.dim(0) == gx.dim(0) && gy.dim(1) == gx.dim(1),
-           "max_pool2d_backward: gradients " << shape_str(gy.shape()) << " and "
-                                             << shape_str(gx.shape()) << " do not fit");
-  check_shape(switches, gy.shape(), "max_pool2d_backward: switches");
-  check_dtype(switches, DType::I32, "max_pool2d_backward: switches");
-  check_same_device(gy, switches, "max_pool2d_backward");
+void max_pool2d_backward(const Tensor& gy, const Tensor& switches, Tensor& gx,
+                         const Pool2dArgs& args) {
+  const char* op = "max_pool2d_backward";
+  check_compatible({&gy, &gx}, op);
+  const PoolGeometry g = pool_geometry(gx.shape(), args, op);
+  check_shape(gy, pooled_shape(gx.shape(), g), op);
+  check_switches(switches, gx, gy.shape(), op);
+  check_no_alias(gx, {&gy, &switches}, op);
   if (gx.numel() == 0) return;
-  impl_for(gy).max_backward(gy, switches, gx);
+  impl_for(gx).max_backward(gy, switches, gx, g);
 }
 
 void avg_pool2d_forward(const Tensor& x, Tensor& y, const Pool2dArgs& args) {
-  check_compatible({&x, &y}, "avg_pool2d_forward");
-  check_shape(y, pool2d_output_shape(x.shape(), args), "avg_pool2d_forward: output");
+  const char* op = "avg_pool2d_forward";
+  check_compatible({&x, &y}, op);
+  const PoolGeometry g = pool_geometry(x.shape(), args, op);
+  check_shape(y, pooled_shape(x.shape(), g), op);
+  check_no_alias(y, {&x}, op);
   if (y.numel() == 0) return;
-  impl_for(x).avg_forward(x, y, args);
+  impl_for(x).avg_forward(x, y, g);
 }
 
 void avg_pool2d_backward(const Tensor& gy, Tensor& gx, const Pool2dArgs& args) {
-  check_compatible({&gy, &gx}, "avg_pool2d_backward");
-  check_shape(gy, pool2d_output_shape(gx.shape(), args), "avg_pool2d_backward: output gradient");
+  const char* op = "avg_pool2d_backward";
+  check_compatible({&gy, &gx}, op);
+  const PoolGeometry g = pool_geometry(gx.shape(), args, op);
+  check_shape(gy, pooled_shape(gx.shape(), g), op);
+  check_no_alias(gx, {&gy}, op);
   if (gx.numel() == 0) return;
-  impl_for(gy).avg_backward(gy, gx, args);
+  impl_for(gx).avg_backward(gy, gx, g);
 }
-
-void adaptive_avg_pool2d_forward(const Tensor& x, Tensor& y) {
-  check_compatible({&x, &y}, "adaptive_avg_pool2d_forward");
-  CS_CHECK(x.ndim() == 4 && y.ndim() == 4 && x.dim(0) == y.dim(0) && x.dim(1) == y.dim(1),
-           "adaptive_avg_pool2d: input " << shape_str(x.shape()) << " and output "
-                                         << shape_str(y.shape()) << " must share N and C");
-  CS_CHECK(x.dim(2) > 0 && x.dim(3) > 0 && y.dim(2) > 0 && y.dim(3) > 0,
-           "adaptive_avg_pool2d: empty spatial size in " << shape_str(x.shape()) << " -> "
-                                                         << shape_str(y.shape()));
-  if (y.numel() == 0) return;
-  impl_for(x).adaptive_forward(x, y);
-}
-
-void adaptive_avg_pool2d_backward(const Tensor& gy, Tensor& gx) {
-  check_compatible({&gy, &gx}, "adaptive_avg_pool2d_backward");
-  CS_CHECK(gx.ndim() == 4 && gy.ndim() == 4 && gx.dim(0) == gy.dim(0) && gx.dim(1) == gy.dim(1),
-           "adaptive_avg_pool2d_backward: gradients " << shape_str(gy.shape()) << " and "
-                                                      << shape_str(gx.shape()) << " do not fit");
-  if (gx.numel() == 0) return;
-  impl_for(gy).adaptive_backward(gy, gx);
-}
-
-// ---- CPU reference -----------------------------------------------------------------------
 
 namespace {
 
+// x (N, C, H, W) and y (N, C, P, Q) with any P, Q >= 1 (P > H is allowed:
+// bins then repeat input rows).
+PoolGeometry adaptive_geometry(const Tensor& x, const Tensor& y, const char* op) {
+  CS_CHECK(x.ndim() == 4 && y.ndim() == 4, op << ": input and output must be (N, C, H, W), got "
+                                              << shape_str(x.shape()) << " and "
+                                              << shape_str(y.shape()));
+  CS_CHECK(x.dim(0) == y.dim(0) && x.dim(1) == y.dim(1),
+           op << ": input " << shape_str(x.shape()) << " and output " << shape_str(y.shape())
+              << " differ in batch or channels");
+  const int64_t h = x.dim(2), w = x.dim(3), p = y.dim(2), q = y.dim(3);
+  CS_CHECK(h > 0 && w > 0 && p > 0 && q > 0,
+           op << ": spatial sizes must be positive, got input " << shape_str(x.shape())
+              << " and output " << shape_str(y.shape()));
+  // Planes and the bins' index maths run in 32 bits.
+  CS_CHECK(h * w <= INT32_MAX && p * q <= INT32_MAX && (h + 1) * (p + 1) < INT32_MAX &&
+               (w + 1) * (q + 1) < INT32_MAX,
+           op << ": sizes " << shape_str(x.shape()) << " -> " << shape_str(y.shape())
+              << " too large for 32-bit bin indexing");
+  PoolGeometry g;
+  g.planes = x.dim(0) * x.dim(1);
+  g.in_h = static_cast<int>(h);
+  g.in_w = static_cast<int>(w);
+  g.out_h = static_cast<int>(p);
+  g.out_w = static_cast<int>(q);
+  return g;
+}
+
+}  // namespace
+
+void adaptive_avg_pool2d_forward(const Tensor& x, Tensor& y) {
+  const char* op = "adaptive_avg_pool2d_forward";
+  check_compatible({&x, &y}, op);
+  const PoolGeometry g = adaptive_geometry(x, y, op);
+  check_no_alias(y, {&x}, op);
+  if (y.numel() == 0) return;
+  impl_for(x).adaptive_forward(x, y, g);
+}
+
+void adaptive_avg_pool2d_backward(const Tensor& gy, Tensor& gx) {
+  const char* op = "adaptive_avg_pool2d_backward";
+  check_compatible({&gy, &gx}, op);
+  const PoolGeometry g = adaptive_geometry(gx, gy, op);
+  check_no_alias(gx, {&gy}, op);
+  if (gx.numel() == 0) return;
+  impl_for(gx).adaptive_backward(gy, gx, g);
+}
+
+// ---- CPU reference ------------------------------------------------------------------
+
+namespace {
+
+// Threads only pay off beyond some work; small calls (gradchecks) stay serial.
+bool worth_threads(int64_t elements) { return elements >= (int64_t{1} << 15); }
+
+// The window of output (oh, ow) clipped to the input: rows [h0, h1), columns [w0, w1).
+struct Window {
+  int64_t h0, h1, w0, w1;
+};
+
+Window clipped_window(int64_t oh, int64_t ow, const PoolGeometry& g) {
+  const int64_t hs = oh * g.stride_h - g.pad_h, ws = ow * g.stride_w - g.pad_w;
+  return Window{std::max<int64_t>(hs, 0), std::min<int64_t>(hs + g.kernel_h, g.in_h),
+                std::max<int64_t>(ws, 0), std::min<int64_t>(ws + g.kernel_w, g.in_w)};
+}
+
+// x: (N, C, H, W) -> y, switches: (N, C, P, Q).
 template <typename T>
-void max_forward_typed(const Tensor& x, Tensor& y, Tensor& switches, const Pool2dArgs& a) {
-  const int64_t planes = x.dim(0) * x.dim(1), H = x.dim(2), W = x.dim(3);
-  const int64_t P = y.dim(2), Q = y.dim(3);
+void max_forward_typed(const Tensor& x, Tensor& y, Tensor& switches, const PoolGeometry& g) {
+  const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
   const T* px = x.data<T>();
   T* py = y.data<T>();
   int32_t* ps = switches.data<int32_t>();
-#pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < planes; ++plane) {
-    const T* in = px + plane * H * W;
-    for (int64_t p = 0; p < P; ++p) {
-      // The window's rows and columns that lie inside the input (padding never wins).
-      const int64_t h0 = std::max<int64_t>(p * a.stride_h - a.pad_h, 0);
-      const int64_t h1 = std::min<int64_t>(p * a.stride_h - a.pad_h + a.kernel_h, H);
-      for (int64_t q = 0; q < Q; ++q) {
-        const int64_t w0 = std::max<int64_t>(q * a.stride_w - a.pad_w, 0);
-        const int64_t w1 = std::min<int64_t>(q * a.stride_w - a.pad_w + a.kernel_w, W);
-        // The first maximum in row-major window order wins; a NaN wins over numbers.
-        int64_t best_index = h0 * W + w0;
-        T best = in[best_index];
-        for (int64_t h = h0; h < h1; ++h)
-          for (int64_t w = w0; w < w1; ++w) {
-            const T v = in[h * W + w];
-            if (v > best || (v != v && best == best)) {
+#pragma omp parallel for schedule(static) if (worth_threads(g.planes * (in_plane + out_plane)))
+  for (int64_t plane = 0; plane < g.planes; ++plane) {
+    const T* xp = px + plane * in_plane;
+    for (int64_t oh = 0; oh < g.out_h; ++oh)
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        const Window win = clipped_window(oh, ow, g);
+        T best = -std::numeric_limits<T>::infinity();
+        int64_t arg = win.h0 * g.in_w + win.w0;
+        for (int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (int64_t iw = win.w0; iw < win.w1; ++iw) {
+            const T v = xp[ih * g.in_w + iw];
+            // Strict '>': the first maximum keeps ties. NaN always takes over.
+            if (v > best || std::isnan(v)) {
               best = v;
-              best_index = h * W + w;
+              arg = ih * g.in_w + iw;
             }
           }
-        py[(plane * P + p) * Q + q] = best;
-        ps[(plane * P + p) * Q + q] = static_cast<int32_t>(best_index);
+        const int64_t o = plane * out_plane + oh * g.out_w + ow;
+        py[o] = best;
+        ps[o] = static_cast<int32_t>(arg);
+      }
+  }
+}
+
+// gy, switches: (N, C, P, Q) -> gx: (N, C, H, W), gx[s] += gy for each switch s.
+template <typename T>
+void max_backward_typed(const Tensor& gy, const Tensor& switches, Tensor& gx, const PoolGeometry& g) {
+  const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
+  const T* pgy = gy.data<T>();
+  const int32_t* ps = switches.data<int32_t>();
+  T* pgx = gx.data<T>();
+  int64_t first_bad = std::numeric_limits<int64_t>::max();  // flat index into switches
+#pragma omp parallel for schedule(static) reduction(min : first_bad) if (worth_threads(g.planes * (in_plane + out_plane)))
+  for (int64_t plane = 0; plane < g.planes; ++plane) {
+    T* gxp = pgx + plane * in_plane;
+    std::fill(gxp, gxp + in_plane, T(0));
+    for (int64_t oh = 0; oh < g.out_h; ++oh)
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        const int64_t o = plane * out_plane + oh * g.out_w + ow;
+        const int64_t s = ps[o];
+        // The switch must lie in its own window, as the forward writes it.
+        const Window win = clipped_window(oh, ow, g);
+        const int64_t sh = s >= 0 ? s / g.in_w : -1, sw = s >= 0 ? s % g.in_w : -1;
+        if (sh < win.h0 || sh >= win.h1 || sw < win.w0 || sw >= win.w1) {
+          first_bad = std::min(first_bad, o);
+          continue;
+        }
+        gxp[s] += pgy[o];
+      }
+  }
+  if (first_bad != std::numeric_limits<int64_t>::max()) {
+    const int64_t q = first_bad % g.out_w, p = first_bad / g.out_w % g.out_h;
+    CS_FAIL("max_pool2d_backward: switch " << ps[first_bad] << " of output (" << p << ", " << q
+                                           << ") in plane " << first_bad / (int64_t{g.out_h} * g.out_w)
+                                           << " lies outside its pooling window (switches must "
+                                              "come from max_pool2d_forward with the same args)");
+  }
+}
+
+// The divisor of output (oh, ow), as PyTorch counts it: the window cut at the
+// end of the padding (ceil mode can reach beyond it), with or without the
+// padded cells.
+int64_t avg_divisor(int64_t oh, int64_t ow, const PoolGeometry& g) {
+  const int64_t hs = oh * g.stride_h - g.pad_h, ws = ow * g.stride_w - g.pad_w;
+  const int64_t he = std::min<int64_t>(hs + g.kernel_h, g.in_h + g.pad_h);
+  const int64_t we = std::min<int64_t>(ws + g.kernel_w, g.in_w + g.pad_w);
+  if (g.count_include_pad) return (he - hs) * (we - ws);
+  const Window win = clipped_window(oh, ow, g);
+  return (win.h1 - win.h0) * (win.w1 - win.w0);
+}
+
+template <typename T>
+void avg_forward_typed(const Tensor& x, Tensor& y, const PoolGeometry& g) {
+  const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
+  const T* px = x.data<T>();
+  T* py = y.data<T>();
+#pragma omp parallel for schedule(static) if (worth_threads(g.planes * (in_plane + out_plane)))
+  for (int64_t plane = 0; plane < g.planes; ++plane) {
+    const T* xp = px + plane * in_plane;
+    for (int64_t oh = 0; oh < g.out_h; ++oh)
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        const Window win = clipped_window(oh, ow, g);
+        T sum = 0;
+        for (int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (int64_t iw = win.w0; iw < win.w1; ++iw) sum += xp[ih * g.in_w + iw];
+        py[plane * out_plane + oh * g.out_w + ow] = sum / static_cast<T>(avg_divisor(oh, ow, g));
+      }
+  }
+}
+
+template <typename T>
+void avg_backward_typed(const Tensor& gy, Tensor& gx, const PoolGeometry& g) {
+  const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
+  const T* pgy = gy.data<T>();
+  T* pgx = gx.data<T>();
+#pragma omp parallel for schedule(static) if (worth_threads(g.planes * (in_plane + out_plane)))
+  for (int64_t plane = 0; plane < g.planes; ++plane) {
+    T* gxp = pgx + plane * in_plane;
+    std::fill(gxp, gxp + in_plane, T(0));
+    for (int64_t oh = 0; oh < g.out_h; ++oh)
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        const T delta = pgy[plane * out_plane + oh * g.out_w + ow] /
+                        static_cast<T>(avg_divisor(oh, ow, g));
+        const Window win = clipped_window(oh, ow, g);
+        for (int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (int64_t iw = win.w0; iw < win.w1; ++iw) gxp[ih * g.in_w + iw] += delta;
+      }
+  }
+}
+
+// PyTorch's adaptive bins: output o covers [floor(o*in/out), ceil((o+1)*in/out)).
+int64_t bin_start(int64_t o, int64_t in, int64_t out) { return o * in / out; }
+int64_t bin_end(int64_t o, int64_t in, int64_t out) { return ((o + 1) * in + out - 1) / out; }
+
+template <typename T>
+void adaptive_forward_typed(const Tensor& x, Tensor& y, const PoolGeometry& g) {
+  const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
+  const T* px = x.data<T>();
+  T* py = y.data<T>();
+#pragma omp parallel for schedule(static) if (worth_threads(g.planes * (in_plane + out_plane)))
+  for (int64_t plane = 0; plane < g.planes; ++plane) {
+    const T* xp = px + plane * in_plane;
+    for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      const int64_t h0 = bin_start(oh, g.in_h, g.out_h), h1 = bin_end(oh, g.in_h, g.out_h);
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        const int64_t w0 = bin_start(ow, g.in_w, g.out_w), w1 = bin_end(ow, g.in_w, g.out_w);
+        T sum = 0;
+        for (int64_t ih = h0; ih < h1; ++ih)
+          for (int64_t iw = w0; iw < w1; ++iw) sum += xp[ih * g.in_w + iw];
+        py[plane * out_plane + oh * g.out_w + ow] = sum / static_cast<T>((h1 - h0) * (w1 - w0));
       }
     }
   }
 }
 
 template <typename T>
-void max_backward_typed(const Tensor& gy, const Tensor& switches, Tensor& gx) {
-  const int64_t planes = gy.dim(0) * gy.dim(1), PQ = gy.dim(2) * gy.dim(3);
-  const int64_t HW = gx.dim(2) * gx.dim(3);
-  const T* pg = gy.data<T>();
-  const int32_t* ps = switches.data<int32_t>();
-  T* out = gx.data<T>();
-  std::fill(out, out + gx.numel(), T(0));
-  for (int64_t i = 0; i < planes * PQ; ++i)
-    CS_CHECK(ps[i] >= 0 && ps[i] < HW, "max_pool2d_backward: switch " << ps[i] << " outside the "
-                                                                      << HW << " inputs of a plane");
-#pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < planes; ++plane)
-    for (int64_t j = 0; j < PQ; ++j) out[plane * HW + ps[plane * PQ + j]] += pg[plane * PQ + j];
-}
-
-// Divisor of window (p, q): cells inside the padded input (PyTorch's
-// count_include_pad) or inside the input only.
-int64_t avg_divisor(int64_t hs, int64_t he, int64_t ws, int64_t we, int64_t H, int64_t W,
-                    const Pool2dArgs& a) {
-  if (a.count_include_pad) {
-    const int64_t h_end = std::min<int64_t>(he, H + a.pad_h), w_end = std::min<int64_t>(we, W + a.pad_w);
-    return (h_end - hs) * (w_end - ws);
+void adaptive_backward_typed(const Tensor& gy, Tensor& gx, const PoolGeometry& g) {
+  const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
+  const T* pgy = gy.data<T>();
+  T* pgx = gx.data<T>();
+#pragma omp parallel for schedule(static) if (worth_threads(g.planes * (in_plane + out_plane)))
+  for (int64_t plane = 0; plane < g.planes; ++plane) {
+    T* gxp = pgx + plane * in_plane;
+    std::fill(gxp, gxp + in_plane, T(0));
+    for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      const int64_t h0 = bin_start(oh, g.in_h, g.out_h), h1 = bin_end(oh, g.in_h, g.out_h);
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        const int64_t w0 = bin_start(ow, g.in_w, g.out_w), w1 = bin_end(ow, g.in_w, g.out_w);
+        const T delta =
+            pgy[plane * out_plane + oh * g.out_w + ow] / static_cast<T>((h1 - h0) * (w1 - w0));
+        for (int64_t ih = h0; ih < h1; ++ih)
+          for (int64_t iw = w0; iw < w1; ++iw) gxp[ih * g.in_w + iw] += delta;
+      }
+    }
   }
-  return (std::min(he, H) - std::max<int64_t>(hs, 0)) * (std::min(we, W) - std::max<int64_t>(ws, 0));
 }
 
-template <typename T, bool kBackward>
-void avg_typed(const Tensor& src, Tensor& dst, const Pool2dArgs& a) {
-  // Forward: src = x, dst = y. Backward: src = gy, dst = gx (each gy spread over its window).
-  const Tensor& x_like = kBackward ? dst : src;
-  const Tensor& y_like = kBackward ? src : dst;
-  const int64_t planes = x_like.dim(0) * x_like.dim(1), H = x_like.dim(2), W = x_like.dim(3);
-  const int64_t P = y_like.dim(2), Q = y_like.dim(3);
-  const T* in = src.data<T>();
-  T* out = dst.data<T>();
-  if (kBackward) std::fill(out, out + dst.numel(), T(0));
-#pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < planes; ++plane)
-    for (int64_t p = 0; p < P; ++p)
-      for (int64_t q = 0; q < Q; ++q) {
-        const int64_t hs = p * a.stride_h - a.pad_h, ws = q * a.stride_w - a.pad_w;
-        const int64_t he = hs + a.kernel_h, we = ws + a.kernel_w;
-        const T divisor = static_cast<T>(avg_divisor(hs, he, ws, we, H, W, a));
-        if (!kBackward) {
-          T total = 0;
-          for (int64_t h = std::max<int64_t>(hs, 0); h < std::min(he, H); ++h)
-            for (int64_t w = std::max<int64_t>(ws, 0); w < std::min(we, W); ++w)
-              total += in[plane * H * W + h * W + w];
-          out[(plane * P + p) * Q + q] = total / divisor;
-        } else {
-          const T g = in[(plane * P + p) * Q + q] / divisor;
-          for (int64_t h = std::max<int64_t>(hs, 0); h < std::min(he, H); ++h)
-            for (int64_t w = std::max<int64_t>(ws, 0); w < std::min(we, W); ++w)
-              out[plane * H * W + h * W + w] += g;
-        }
-      }
+void cpu_max_forward(const Tensor& x, Tensor& y, Tensor& switches, const PoolGeometry& g) {
+  dispatch_floating(x.dtype(), "max_pool2d_forward",
+                    [&](auto zero) { max_forward_typed<decltype(zero)>(x, y, switches, g); });
 }
-
-template <typename T, bool kBackward>
-void adaptive_typed(const Tensor& src, Tensor& dst) {
-  const Tensor& x_like = kBackward ? dst : src;
-  const Tensor& y_like = kBackward ? src : dst;
-  const int64_t planes = x_like.dim(0) * x_like.dim(1), H = x_like.dim(2), W = x_like.dim(3);
-  const int64_t P = y_like.dim(2), Q = y_like.dim(3);
-  const T* in = src.data<T>();
-  T* out = dst.data<T>();
-  if (kBackward) std::fill(out, out + dst.numel(), T(0));
-#pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < planes; ++plane)
-    for (int64_t p = 0; p < P; ++p)
-      for (int64_t q = 0; q < Q; ++q) {
-        const int64_t hs = adaptive_start(p, H, P), he = adaptive_end(p, H, P);
-        const int64_t ws = adaptive_start(q, W, Q), we = adaptive_end(q, W, Q);
-        const T count = static_cast<T>((he - hs) * (we - ws));
-        if (!kBackward) {
-          T total = 0;
-          for (int64_t h = hs; h < he; ++h)
-            for (int64_t w = ws; w < we; ++w) total += in[plane * H * W + h * W + w];
-          out[(plane * P + p) * Q + q] = total / count;
-        } else {
-          const T g = in[(plane * P + p) * Q + q] / count;
-          for (int64_t h = hs; h < he; ++h)
-            for (int64_t w = ws; w < we; ++w) out[plane * H * W + h * W + w] += g;
-        }
-      }
+void cpu_max_backward(const Tensor& gy, const Tensor& switches, Tensor& gx, const PoolGeometry& g) {
+  dispatch_floating(gy.dtype(), "max_pool2d_backward",
+                    [&](auto zero) { max_backward_typed<decltype(zero)>(gy, switches, gx, g); });
 }
-
-void cpu_max_forward(const Tensor& x, Tensor& y, Tensor& s, const Pool2dArgs& a) {
-  dispatch_floating(x.dtype(), "max_pool2d", [&](auto z) { max_forward_typed<decltype(z)>(x, y, s, a); });
+void cpu_avg_forward(const Tensor& x, Tensor& y, const PoolGeometry& g) {
+  dispatch_floating(x.dtype(), "avg_pool2d_forward",
+                    [&](auto zero) { avg_forward_typed<decltype(zero)>(x, y, g); });
 }
-void cpu_max_backward(const Tensor& gy, const Tensor& s, Tensor& gx) {
-  dispatch_floating(gy.dtype(), "max_pool2d", [&](auto z) { max_backward_typed<decltype(z)>(gy, s, gx); });
+void cpu_avg_backward(const Tensor& gy, Tensor& gx, const PoolGeometry& g) {
+  dispatch_floating(gy.dtype(), "avg_pool2d_backward",
+                    [&](auto zero) { avg_backward_typed<decltype(zero)>(gy, gx, g); });
 }
-void cpu_avg_forward(const Tensor& x, Tensor& y, const Pool2dArgs& a) {
-  dispatch_floating(x.dtype(), "avg_pool2d", [&](auto z) { avg_typed<decltype(z), false>(x, y, a); });
+void cpu_adaptive_forward(const Tensor& x, Tensor& y, const PoolGeometry& g) {
+  dispatch_floating(x.dtype(), "adaptive_avg_pool2d_forward",
+                    [&](auto zero) { adaptive_forward_typed<decltype(zero)>(x, y, g); });
 }
-void cpu_avg_backward(const Tensor& gy, Tensor& gx, const Pool2dArgs& a) {
-  dispatch_floating(gy.dtype(), "avg_pool2d", [&](auto z) { avg_typed<decltype(z), true>(gy, gx, a); });
-}
-void cpu_adaptive_forward(const Tensor& x, Tensor& y) {
-  dispatch_floating(x.dtype(), "adaptive_avg_pool2d", [&](auto z) { adaptive_typed<decltype(z), false>(x, y); });
-}
-void cpu_adaptive_backward(const Tensor& gy, Tensor& gx) {
-  dispatch_floating(gy.dtype(), "adaptive_avg_pool2d", [&](auto z) { adaptive_typed<decltype(z), true>(gy, gx); });
+void cpu_adaptive_backward(const Tensor& gy, Tensor& gx, const PoolGeometry& g) {
+  dispatch_floating(gy.dtype(), "adaptive_avg_pool2d_backward",
+                    [&](auto zero) { adaptive_backward_typed<decltype(zero)>(gy, gx, g); });
 }
 
 }  // namespace

@@ -36,6 +36,16 @@ __global__ void occlude_kernel(const float* image, const float* fill, float* out
   }
 }
 
+__global__ void crop_flip_kernel(const uint8_t* in, const int32_t* params, uint8_t* out, int64_t total,
+                                 int64_t c, int64_t h, int64_t w, int64_t H, int64_t W) {
+  CS_GRID_STRIDE_LOOP(i, total) {
+    const int64_t x = i % w, y = (i / w) % h, ch = (i / (w * h)) % c, n = i / (w * h * c);
+    const int32_t* p = params + n * 3;
+    const int64_t sx = p[2] ? w - 1 - x : x;
+    out[i] = in[((n * c + ch) * H + p[0] + y) * W + p[1] + sx];
+  }
+}
+
 __global__ void tv_terms_kernel(const float* x, float* terms, int64_t total, int64_t H, int64_t W) {
   CS_GRID_STRIDE_LOOP(i, total) {
     const int64_t w = i % W, h = (i / W) % H;
@@ -90,6 +100,14 @@ void cuda_occlude(const Tensor& image, const Tensor& fill, const OcclusionGrid& 
   CS_CUDA_CHECK_LAUNCH("occlude_kernel");
 }
 
+void cuda_crop_flip(const Tensor& images, const Tensor& params, Tensor& out) {
+  const int64_t n = out.numel();
+  crop_flip_kernel<<<cuda::grid_for(n, kThreads), kThreads, 0, prepare(images)>>>(
+      images.data<uint8_t>(), params.data<int32_t>(), out.data<uint8_t>(), n, out.dim(1), out.dim(2),
+      out.dim(3), images.dim(2), images.dim(3));
+  CS_CUDA_CHECK_LAUNCH("crop_flip_kernel");
+}
+
 void cuda_tv_forward(const Tensor& x, Tensor& loss) {
   const int64_t n = x.numel();
   if (n == 0) {
@@ -113,6 +131,7 @@ void cuda_tv_backward(const Tensor& x, const Tensor& gloss, Tensor& gx) {
 }  // namespace
 
 CS_REGISTER_OP(image_ops_registry, DeviceType::CUDA,
-               (ImageOpsImpl{&cuda_roll2d, &cuda_occlude, &cuda_tv_forward, &cuda_tv_backward}))
+               (ImageOpsImpl{&cuda_roll2d, &cuda_occlude, &cuda_crop_flip, &cuda_tv_forward,
+                             &cuda_tv_backward}))
 
 }  // namespace cs::kernels
