@@ -17,6 +17,11 @@ OpRegistry<GemmImpl>& gemm_registry() {
   return registry;
 }
 
+VariantRegistry<GemmFn>& gemm_variants() {
+  static VariantRegistry<GemmFn> registry("gemm");
+  return registry;
+}
+
 GemmDims check_gemm_args(const Tensor& a, Transpose trans_a, const Tensor& b, Transpose trans_b,
                          const Tensor& c) {
   check_compatible({&a, &b, &c}, "gemm");
@@ -42,6 +47,17 @@ void gemm(const Tensor& a, Transpose trans_a, const Tensor& b, Transpose trans_b
   const GemmDims d = check_gemm_args(a, trans_a, b, trans_b, c);
   if (d.m == 0 || d.n == 0) return;
   gemm_registry().get(c.device()).gemm(a, trans_a, b, trans_b, c, alpha, beta, d);
+}
+
+std::vector<std::string> gemm_cuda_variants() { return gemm_variants().names(); }
+
+void gemm_cuda_variant(const std::string& variant, const Tensor& a, Transpose trans_a,
+                       const Tensor& b, Transpose trans_b, Tensor& c, double alpha, double beta) {
+  GemmFn* fn = gemm_variants().get(variant);  // throws for unknown names and CPU-only builds
+  const GemmDims d = check_gemm_args(a, trans_a, b, trans_b, c);
+  CS_CHECK(c.is_cuda(), "gemm variant '" << variant << "' runs on CUDA tensors, got " << c.device());
+  if (d.m == 0 || d.n == 0) return;
+  fn(a, trans_a, b, trans_b, c, alpha, beta, d);
 }
 
 void gemm_naive_cpu(const Tensor& a, Transpose trans_a, const Tensor& b, Transpose trans_b,
