@@ -16,7 +16,10 @@ std::map<CLI::App*, CommandAction>& actions() {
 void set_action(CLI::App* command, CommandAction action) { actions()[command] = std::move(action); }
 
 void register_all_commands(CLI::App& app) {
+  register_train(app);
   register_eval(app);
+  register_viz(app);
+  register_report(app);
   register_predict(app);
   register_summary(app);
   register_gradients(app);

@@ -6,6 +6,8 @@
 
 #include <functional>
 
+#include "viz/context.h"
+
 namespace cs::cli {
 
 using CommandAction = std::function<int()>;
@@ -23,5 +25,10 @@ void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_predict(CLI::App& app);
 void register_gradients(CLI::App& app);
+void register_viz(CLI::App& app);
+void register_report(CLI::App& app);
+
+// Every visualization of a run with default settings (viz all, and train's pictures).
+void write_all_figures(viz::VizContext& context, bool quick);
 
 }  // namespace cs::cli

@@ -72,9 +72,10 @@ TEST(ElementwiseCuda, MatchesCpuBitwise) {
   CS_REQUIRE_CUDA();
   for (int64_t n : kSizes) {
     for (int64_t shift : {0, 1}) {  // shift 1: a view not aligned to 16 bytes
-      SCOPED_TRACE("n = " + std::to_string(n) + ", shift = " + std::to_string(shift));
-      Tensor a = random_tensor({n + shift}, seed_for("a" + std::to_string(n))).narrow(shift, n);
-      Tensor b = random_tensor({n + shift}, seed_for("b" + std::to_string(n))).narrow(shift, n);
+      SCOPED_TRACE(::testing::Message() << "n = " << n << ", shift = " << shift);
+      const std::string size = std::to_string(n);
+      Tensor a = random_tensor({n + shift}, seed_for(size + "a")).narrow(shift, n);
+      Tensor b = random_tensor({n + shift}, seed_for(size + "b")).narrow(shift, n);
       Tensor ga = a.to(Device::cuda()), gb = b.to(Device::cuda());
       Tensor out = Tensor::empty({n}), gout = Tensor::empty({n}, Device::cuda());
       kernels::add(a, b, out);
@@ -116,7 +117,7 @@ TEST(ReduceCuda, SumMatchesCpuAndIsDeterministic) {
   CS_REQUIRE_CUDA();
   for (int64_t n : kSizes) {
     if (n == 0) continue;
-    SCOPED_TRACE("n = " + std::to_string(n));
+    SCOPED_TRACE(::testing::Message() << "n = " << n);
     Tensor x = random_tensor({n}, seed_for(std::to_string(n)), 0.0, 1.0);
     Tensor gx = x.to(Device::cuda());
     Tensor s = Tensor::empty({1}), gs = Tensor::empty({1}, Device::cuda());

@@ -3,7 +3,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/run_pictures.h"
+#include "cli/viz_session.h"
+#include "viz/figures.h"
 #include "cli/settings.h"
 #include "models/summary.h"
 #include "models/trainer.h"
@@ -19,7 +20,9 @@ void register_train(CLI::App& app) {
     std::string model = "fashion-cnn";
     std::string data, device = "auto", out, epochs, batch_size, lr, optimizer, seed;
     std::vector<std::string> set;
-    bool resume = false, no_progress = false, no_pictures = false;
+    std::string viz = "auto";
+    int64_t stop_after = 0;
+    bool resume = false, no_progress = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--model,-m", o->model,
@@ -38,7 +41,11 @@ void register_train(CLI::App& app) {
                   "e.g. dropout=0.2 width=64 momentum=0.8 schedule=step label_smoothing=0.1)");
   cmd->add_flag("--resume", o->resume, "Continue the interrupted run in --out exactly");
   cmd->add_flag("--no-progress", o->no_progress, "No live progress line");
-  cmd->add_flag("--no-pictures", o->no_pictures, "Skip curves, confusion matrix and report");
+  cmd->add_option("--viz", o->viz,
+                  "Pictures after training: all, quick (fewer scanned images and steps), curves (training "
+                  "curves only) or none; auto: all on a GPU, quick on the CPU")
+      ->capture_default_str();
+  cmd->add_option("--stop-after", o->stop_after, "Stop after this many epochs (continue later with --resume)");
   set_action(cmd, [o] {
     models::TrainRequest request;
     request.model = o->model;
@@ -53,14 +60,28 @@ void register_train(CLI::App& app) {
     merge_setting(request.settings, "lr", o->lr, "--lr");
     merge_setting(request.settings, "optimizer", o->optimizer, "--optimizer");
     merge_setting(request.settings, "seed", o->seed, "--seed");
-    if (!o->no_pictures) request.on_epoch = write_epoch_pictures;
+    CS_CHECK(o->viz == "auto" || o->viz == "all" || o->viz == "quick" || o->viz == "curves" || o->viz == "none",
+             "--viz must be auto, all, quick, curves or none, got '" << o->viz << "'");
+    request.stop_after_epochs = o->stop_after;
+    if (o->viz != "none")
+      request.on_epoch = [](const std::string& dir, const std::vector<models::EpochRecord>& history,
+                            const models::Evaluation& test, const models::DataSource& data, const models::Model&) {
+        viz::write_training_figures(dir, history, test, data.class_names);
+        viz::write_run_report(dir);
+      };
     const models::TrainResult result = models::train(request);
     std::printf("test accuracy %.2f%% after %zu epochs; run folder %s\n",
                 100 * result.final_test.accuracy, result.history.size(), result.run_dir.c_str());
-    if (!o->no_pictures) {
-      const std::string report = write_run_report(result.run_dir);
-      std::printf("report: %s\n", report.c_str());
+    if (o->viz != "none" && o->viz != "curves") {
+      VizSource source;
+      source.run = result.run_dir;
+      source.device = o->device;
+      auto session = open_viz_session(source);
+      const bool quick = o->viz == "quick" || (o->viz == "auto" && !session->context.device.is_cuda());
+      std::printf("visualizing the trained model (%s; --viz none skips this) ...\n", quick ? "quick" : "all");
+      write_all_figures(session->context, quick);
     }
+    if (o->viz != "none") std::printf("report: %s\n", viz::write_run_report(result.run_dir).c_str());
     return 0;
   });
 }
