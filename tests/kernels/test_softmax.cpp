@@ -1,5 +1,6 @@
 // Softmax, log-softmax and the fused cross-entropy: hand cases, stability,
 // gradient checks in double, label errors, and the GPU against the CPU.
+#include <algorithm>
 #include <cmath>
 #include <string>
 

@@ -1,6 +1,7 @@
 // Broadcasts, axis reductions and row selections: hand cases (ties included),
 // error cases, and the GPU against the CPU (bitwise where the arithmetic is
 // exact: bias add, max, argmax, top-k, gathers).
+#include <algorithm>
 #include <cmath>
 #include <string>
 
