@@ -512,8 +512,9 @@ void launch_gather(const Tensor& x, const Tensor& indices, Tensor& out, int64_t 
 }
 
 void cuda_gather_rows(const Tensor& x, const Tensor& indices, Tensor& out) {
-  const int64_t row_bytes =
-      (x.dim(0) > 0 ? x.numel() / x.dim(0) : 0) * static_cast<int64_t>(dtype_size(x.dtype()));
+  int64_t row_elements = 1;  // from the shape: x may have no rows at all
+  for (int d = 1; d < x.ndim(); ++d) row_elements *= x.dim(d);
+  const int64_t row_bytes = row_elements * static_cast<int64_t>(dtype_size(x.dtype()));
   if (row_bytes == 0 || indices.numel() == 0) return;
   cudaStream_t stream = prepare(out);
   const void* src = x.raw_data();

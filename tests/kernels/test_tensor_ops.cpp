@@ -409,6 +409,9 @@ TEST(TensorOpsCuda, GatherRowsBadIndexOnTheDevice) {
   kernels::set_device_checks(false);  // not read back: the bad row is zero-filled
   kernels::gather_rows(x, idx, out);
   EXPECT_EQ(values_of(out), (std::vector<float>{3, 4, 0, 0}));
+  Tensor no_rows = Tensor::empty({0, 2}, gpu);  // every index is out of range
+  kernels::gather_rows(no_rows, idx, out);
+  EXPECT_EQ(values_of(out), (std::vector<float>{0, 0, 0, 0}));
   kernels::set_device_checks(was);
 }
 
