@@ -30,12 +30,25 @@ void argmax_rows(const Tensor& x, Tensor& out);
 void topk_rows(const Tensor& x, int k, Tensor& values, Tensor& indices);
 
 // out (B, ...) = x (N, ...) rows at `indices` (B) int32; any dtype (f32, f64,
-// i32, u8), out of the same dtype. Indices are checked to lie in [0, N).
+// i32, u8), out of the same dtype. Indices must lie in [0, N): CPU indices are
+// always checked (an error names the bad index and its position); GPU indices
+// only with device checks on (below). Without them a GPU index outside [0, N)
+// never reads out of bounds: its output row is filled with zero bytes.
 void gather_rows(const Tensor& x, const Tensor& indices, Tensor& out);
 // out (f32) = (x (u8) / 255 - mean[c]) / std[c]: images to network inputs.
 // x: (N, C, ...) uint8; mean and std hold C values, or one for every channel.
 void u8_to_float_normalized(const Tensor& x, const std::vector<float>& mean,
                             const std::vector<float>& std, Tensor& out);
+
+// ---- device checks -----------------------------------------------------------------
+// Indices and labels that live on the GPU (gather_rows, the cross-entropy
+// labels) are not read back by default: that would stall the stream on every
+// call. With device checks on, the dispatchers copy them to the host and check
+// them exactly as they check CPU ones (same error message), at the cost of a
+// synchronisation per call. Off by default; on when the environment variable
+// CONVSCOPE_DEVICE_CHECKS is set to 1 at start-up, or after set_device_checks(true).
+void set_device_checks(bool on);
+bool device_checks();
 
 // ---- dispatch -------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 // Softmax family and cross-entropy: dispatchers and the CPU reference.
 #include "kernels/softmax.h"
 
+#include "kernels/tensor_ops.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -23,10 +25,13 @@ void check_labels(const Tensor& logits, const Tensor& labels, const char* op) {
   check_dtype(labels, DType::I32, op);
   check_same_device(logits, labels, op);
   check_shape(labels, {logits.dim(0)}, op);
-  // Labels on the CPU are checked here; the GPU kernels check theirs.
-  if (labels.device().is_cpu()) {
-    const int32_t* p = labels.data<int32_t>();
-    for (int64_t i = 0; i < labels.numel(); ++i)
+  // Labels on the CPU are always checked here; GPU labels only with device
+  // checks on (kernels/tensor_ops.h). Without them the GPU kernels turn a bad
+  // label's row into NaN (loss and gradient), never reading out of bounds.
+  if (labels.device().is_cpu() || device_checks()) {
+    const Tensor host = labels.to(Device::cpu());
+    const int32_t* p = host.data<int32_t>();
+    for (int64_t i = 0; i < host.numel(); ++i)
       CS_CHECK(p[i] >= 0 && p[i] < logits.dim(1),
                op << ": label " << p[i] << " of row " << i << " is outside [0, " << logits.dim(1)
                   << ")");

@@ -2,7 +2,9 @@
 #include "kernels/tensor_ops.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 
@@ -26,7 +28,18 @@ AxisView axis_view(const Shape& shape, int axis) {
 
 namespace {
 const TensorOpsImpl& impl_for(const Tensor& t) { return tensor_ops_registry().get(t.device()); }
+
+std::atomic<bool>& device_checks_flag() {
+  static std::atomic<bool> flag{[] {
+    const char* text = std::getenv("CONVSCOPE_DEVICE_CHECKS");
+    return text != nullptr && std::strcmp(text, "1") == 0;
+  }()};
+  return flag;
+}
 }  // namespace
+
+void set_device_checks(bool on) { device_checks_flag().store(on); }
+bool device_checks() { return device_checks_flag().load(); }
 
 void add_channel_bias(Tensor& y, const Tensor& bias) {
   check_compatible({&y, &bias}, "add_channel_bias");
@@ -124,9 +137,11 @@ void gather_rows(const Tensor& x, const Tensor& indices, Tensor& out) {
   check_shape(out, expected, "gather_rows: output");
   check_same_device(x, indices, "gather_rows");
   check_same_device(x, out, "gather_rows");
-  if (indices.device().is_cpu()) {
-    const int32_t* p = indices.data<int32_t>();
-    for (int64_t i = 0; i < indices.numel(); ++i)
+  // GPU indices: read back only with device checks on (see tensor_ops.h).
+  if (indices.device().is_cpu() || device_checks()) {
+    const Tensor host = indices.to(Device::cpu());
+    const int32_t* p = host.data<int32_t>();
+    for (int64_t i = 0; i < host.numel(); ++i)
       CS_CHECK(p[i] >= 0 && p[i] < x.dim(0),
                "gather_rows: index " << p[i] << " at " << i << " outside [0, " << x.dim(0) << ")");
   }
