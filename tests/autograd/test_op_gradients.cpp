@@ -1,5 +1,7 @@
 // Every differentiable op on the tape against central differences in double,
 // with respect to all of its differentiable inputs.
+#include <cmath>
+
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "tests/common/gradcheck.h"
@@ -44,6 +46,26 @@ TEST(OpGradients, ActivationsAwayFromTheKink) {
   Variable x = leaf(testing::away_from_zero({3, 7}, testing::seed_for("x")), "x");
   expect_gradcheck([&] { return ag::relu(x); }, {x});
   expect_gradcheck([&] { return ag::leaky_relu(x, 0.1); }, {x});
+}
+
+// The mask depends only on (seed, element), so the op is linear in x for a
+// fixed seed and central differences see the same mask as the backward pass.
+TEST(OpGradients, DropoutWithItsMask) {
+  Variable x = leaf(testing::random_tensor({3, 4, 5, 2}, testing::seed_for("x"), -1, 1, Device::cpu(), DType::F64), "x");
+  const uint64_t seed = testing::seed_for("mask");
+  expect_gradcheck([&] { return ag::dropout(x, 0.4, seed, true); }, {x});
+  expect_gradcheck([&] { return ag::dropout(x, 0.4, seed, false); }, {x});
+  // The mask drops some elements and keeps the rest scaled by 1/(1-p).
+  ag::NoGradGuard no_grad;
+  const std::vector<double> in = x.value().to_double_vector();
+  const std::vector<double> out = ag::dropout(x, 0.4, seed, true).value().to_double_vector();
+  int dropped = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (out[i] == 0.0) ++dropped;
+    else EXPECT_NEAR(out[i], in[i] / 0.6, 1e-7 * std::abs(in[i]));  // scale 1/(1-p) is a float
+  }
+  EXPECT_GT(dropped, 0);
+  EXPECT_LT(dropped, static_cast<int>(in.size()));
 }
 
 TEST(OpGradients, PoolingAndResize) {

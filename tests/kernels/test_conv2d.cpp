@@ -635,7 +635,7 @@ TEST(Conv2dTiles, PhaseTapsListTheTapsThatReachAnOutput) {
           }
 }
 
-TEST(Conv2dTiles, HostEmulationOfCudaKernelsMatchesReference) {
+TEST(Conv2dTiles, HostEmulationOfGpuKernelsMatchesReference) {
   std::vector<Case> cases = {
       {1, 1, 7, 7, 1, 1, 1, args(1, 0)},
       {3, 3, 13, 13, 7, 3, 3, args(1, 1)},
