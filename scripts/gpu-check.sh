@@ -4,7 +4,11 @@
 # tests executing (a skipped GPU test is a failure here), run the benchmarks,
 # and write logs and a summary into OUT_DIR.
 #
-#   scripts/gpu-check.sh OUT_DIR [--quick-bench] [--bench-filter REGEX]
+#   scripts/gpu-check.sh OUT_DIR [--quick-bench] [--bench-filter REGEX] [--stb DIR]
+#                                [--no-bench] [--no-peer]
+#
+# --stb DIR: folder holding stb_image.h when the system has no libstb-dev.
+# --no-bench / --no-peer: skip the benchmarks / the PyTorch peer check.
 #
 # Finds the CUDA toolkit (PATH or /usr/local/cuda) and cuDNN (system install,
 # or the pip wheel nvidia-cudnn-* found through python3). Debian packages the
@@ -14,14 +18,20 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-out="${1:?usage: scripts/gpu-check.sh OUT_DIR [--quick-bench] [--bench-filter REGEX]}"
+out="${1:?usage: scripts/gpu-check.sh OUT_DIR [--quick-bench] [--bench-filter REGEX] [--stb DIR] [--no-bench] [--no-peer]}"
 shift
 bench_filter="."
 bench_min_time="0.2"
+stb_dir=""
+run_bench=1
+run_peer=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick-bench) bench_min_time="0.05"; shift ;;
     --bench-filter) bench_filter="$2"; shift 2 ;;
+    --stb) stb_dir="$(cd "$2" && pwd)"; shift 2 ;;
+    --no-bench) run_bench=0; shift ;;
+    --no-peer) run_peer=0; shift ;;
     *) echo "gpu-check: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -89,6 +99,24 @@ if [ -d .deps/debs ] && ls .deps/debs/*.deb >/dev/null 2>&1; then
   fi
 fi
 
+if [ -n "$stb_dir" ]; then
+  [ -f "$stb_dir/stb_image.h" ] || { note "FAIL: --stb $stb_dir holds no stb_image.h"; exit 1; }
+  cmake_args+=(-DCONVSCOPE_STB_INCLUDE_DIR="$stb_dir")
+fi
+
+# FashionMNIST: the end-to-end training tests need it; a bare machine gets the
+# copy that travelled in .deps/ (scripts/fetch-gpu-deps.sh).
+data_dir=/usr/share/datasets/fashion-mnist
+if [ ! -f "$data_dir/train-images-idx3-ubyte.gz" ]; then
+  if ls .deps/debs/dataset-fashion-mnist_*.deb >/dev/null 2>&1; then
+    dpkg-deb -x .deps/debs/dataset-fashion-mnist_*.deb / && note "data: unpacked FashionMNIST into $data_dir"
+  elif [ -f .deps/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    mkdir -p "$data_dir" && cp .deps/fashion-mnist/*.gz "$data_dir/" && note "data: copied FashionMNIST into $data_dir"
+  else
+    note "data: no FashionMNIST (training tests will skip and count as failures)"
+  fi
+fi
+
 # ---- configure and build ------------------------------------------------------------------
 build=build-gpu
 note "configure: cmake ${cmake_args[*]}"
@@ -105,22 +133,45 @@ cat "$out/info.txt" | tee -a "$summary"
 
 # ---- tests ---------------------------------------------------------------------------------
 export CONVSCOPE_REQUIRE_GPU=1
+# The safetensors peer test needs python3 with safetensors and numpy; run it where they exist.
+if python3 -c 'import safetensors, numpy' 2>/dev/null; then export CONVSCOPE_PEER_CHECK=1; fi
 start=$(date +%s)
 ctest --test-dir "$build" -j 8 --timeout 1200 --output-on-failure \
       --output-junit "$out/ctest.xml" > "$out/ctest.log" 2>&1
 ctest_status=$?
 tail -25 "$out/ctest.log"
-total=$(grep -c '<testcase' "$out/ctest.xml" 2>/dev/null || echo 0)
-failed=$(grep -c 'status="fail"' "$out/ctest.xml" 2>/dev/null || echo 0)
-skipped=$(grep -c 'status="notrun"\|<skipped' "$out/ctest.xml" 2>/dev/null || echo 0)
-gpu_total=$(ctest --test-dir "$build" -N -L gpu | grep -c 'Test *#')
-note "tests: $total run in $(( $(date +%s) - start )) s, $failed failed, $skipped skipped; $gpu_total of them GPU tests (label gpu)"
-if [ "$ctest_status" -ne 0 ] || [ "$failed" -ne 0 ]; then note "FAIL: tests failed"; status=1; fi
-if [ "$skipped" -ne 0 ]; then note "FAIL: skipped tests on a GPU machine"; grep -i 'skipped\|not run' "$out/ctest.log" | head; status=1; fi
+count() { grep -c "$@" 2>/dev/null || true; }
+total=$(count '<testcase' "$out/ctest.xml")
+failed=$(count 'status="fail"' "$out/ctest.xml")
+# Skipped tests: every one is listed; those labelled gpu fail the check.
+grep -o '<testcase name="[^"]*"[^>]*status="notrun"' "$out/ctest.xml" 2>/dev/null \
+  | sed 's/<testcase name="\([^"]*\)".*/\1/' | sort > "$out/skipped.txt" || true
+ctest --test-dir "$build" -N -L gpu | sed -n 's/^ *Test *#[0-9]*: *//p' | sort > "$out/gpu-tests.txt"
+skipped=$(wc -l < "$out/skipped.txt")
+gpu_skipped=$(comm -12 "$out/skipped.txt" "$out/gpu-tests.txt" | tee "$out/gpu-skipped.txt" | wc -l)
+gpu_total=$(wc -l < "$out/gpu-tests.txt")
+note "tests: $total run in $(( $(date +%s) - start )) s, $failed failed, $skipped skipped ($gpu_skipped of them GPU tests); $gpu_total GPU tests (label gpu)"
+[ "$skipped" -gt 0 ] && note "skipped: $(tr '\n' ' ' < "$out/skipped.txt")"
+if [ "$ctest_status" -ne 0 ] || [ "$failed" -ne 0 ]; then note "FAIL: tests failed"; grep -A1 'FAILED' "$out/ctest.log" | head -20; status=1; fi
+if [ "$gpu_skipped" -ne 0 ]; then note "FAIL: GPU tests skipped on a GPU machine"; status=1; fi
+
+# ---- peer check against PyTorch -----------------------------------------------------------
+if [ "$run_peer" = 1 ] && python3 -c 'import torch, torchvision, safetensors' 2>/dev/null; then
+  start=$(date +%s)
+  if python3 scripts/compare_with_pytorch.py --convscope "$build/cli/convscope" > "$out/peer.log" 2>&1; then
+    note "peer check vs PyTorch: ok in $(( $(date +%s) - start )) s (peer.log)"
+  else
+    note "FAIL: peer check vs PyTorch (see peer.log)"; tail -20 "$out/peer.log"; status=1
+  fi
+elif [ "$run_peer" = 1 ]; then
+  note "peer check vs PyTorch: skipped (python3 lacks torch, torchvision or safetensors)"
+fi
 
 # ---- benchmarks ----------------------------------------------------------------------------
 start=$(date +%s)
-if "$build/bench/convscope_bench" --benchmark_filter="$bench_filter" \
+if [ "$run_bench" = 0 ]; then
+  note "benchmarks: skipped (--no-bench)"
+elif "$build/bench/convscope_bench" --benchmark_filter="$bench_filter" \
      --benchmark_min_time="${bench_min_time}" --benchmark_format=console \
      --benchmark_out="$out/bench.json" --benchmark_out_format=json > "$out/bench.log" 2>&1; then
   note "benchmarks: ok in $(( $(date +%s) - start )) s (bench.json, bench.log)"
