@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "autograd/ops.h"
+#include "kernels/tensor_ops.h"
 #include "layers/dropout.h"
 #include "models/checkpoint.h"
 #include "models/optimizer.h"
@@ -127,6 +128,7 @@ void write_run_files(const RunPlan& plan, Model& model, Device device) {
 json record_to_json(const EpochRecord& r) {
   return json{{"epoch", r.epoch},
               {"train_loss", r.train_loss},
+              {"train_accuracy", r.train_accuracy},
               {"test_loss", r.test_loss},
               {"test_accuracy", r.test_accuracy},
               {"per_class_accuracy", r.per_class_accuracy},
@@ -141,19 +143,29 @@ void write_metrics(const std::string& run_dir, const std::vector<EpochRecord>& h
   write_file_atomic(join(run_dir, "metrics.jsonl"), text);
 }
 
-// A one-line live display, redrawn in place on a terminal.
+// A one-line live display, redrawn in place on a terminal; elsewhere (a log
+// file, CI) a plain line at every fifth of an epoch.
 class ProgressLine {
  public:
-  explicit ProgressLine(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO)) {}
+  explicit ProgressLine(bool enabled) : enabled_(enabled), terminal_(isatty(STDERR_FILENO)) {}
   void update(int64_t epoch, int64_t epochs, int64_t batch, int64_t batches, double loss,
               double images_per_second, double elapsed_seconds) {
     if (!enabled_) return;
+    const int eta = static_cast<int>(elapsed_seconds / std::max<int64_t>(1, batch) * (batches - batch));
+    if (!terminal_) {
+      const int64_t fifth = std::max<int64_t>(1, batches / 5);
+      if (batch % fifth != 0 || batch == batches) return;
+      std::fprintf(stderr, "  epoch %lld/%lld  batch %lld/%lld  loss %.4f  %.0f img/s  ETA %d:%02d\n",
+                   static_cast<long long>(epoch), static_cast<long long>(epochs),
+                   static_cast<long long>(batch), static_cast<long long>(batches), loss,
+                   images_per_second, eta / 60, eta % 60);
+      return;
+    }
     const auto now = Clock::now();
     if (batch != batches && now - last_ < std::chrono::milliseconds(150)) return;
     last_ = now;
     const int width = 24;
     const int filled = static_cast<int>(width * batch / std::max<int64_t>(1, batches));
-    const int eta = static_cast<int>(elapsed_seconds / std::max<int64_t>(1, batch) * (batches - batch));
     std::fprintf(stderr, "\r  epoch %lld/%lld [%s%s] %lld/%lld  loss %.4f  %.0f img/s  ETA %d:%02d   ",
                  static_cast<long long>(epoch), static_cast<long long>(epochs),
                  std::string(filled, '=').c_str(), std::string(width - filled, ' ').c_str(),
@@ -162,15 +174,24 @@ class ProgressLine {
     std::fflush(stderr);
   }
   void finish() {
-    if (!enabled_) return;
+    if (!enabled_ || !terminal_) return;
     std::fprintf(stderr, "\r%s\r", std::string(100, ' ').c_str());
     std::fflush(stderr);
   }
 
  private:
   bool enabled_;
+  bool terminal_;
   Clock::time_point last_{};
 };
+
+// Test accuracy of every class, one line each, after training.
+void print_per_class(const Evaluation& test, const std::vector<std::string>& class_names) {
+  std::printf("per-class test accuracy:\n");
+  for (size_t c = 0; c < test.per_class_accuracy.size(); ++c)
+    std::printf("  %-14s %6.2f%%\n", c < class_names.size() ? class_names[c].c_str() : "?",
+                100 * test.per_class_accuracy[c]);
+}
 
 }  // namespace
 
@@ -188,6 +209,7 @@ std::vector<EpochRecord> read_metrics(const std::string& run_dir) {
       EpochRecord r;
       r.epoch = j.at("epoch").get<int64_t>();
       r.train_loss = j.at("train_loss").get<double>();
+      r.train_accuracy = j.value("train_accuracy", 0.0);
       r.test_loss = j.at("test_loss").get<double>();
       r.test_accuracy = j.at("test_accuracy").get<double>();
       r.per_class_accuracy = j.value("per_class_accuracy", std::vector<double>{});
@@ -244,9 +266,8 @@ TrainResult train(const TrainRequest& request) {
                                                          << cfg.epochs << " epochs (raise them with --set epochs=N)");
     std::printf("resuming %s after epoch %lld\n", plan.run_dir.c_str(),
                 static_cast<long long>(plan.start_epoch));
-  } else {
-    write_run_files(plan, model, device);
   }
+  write_run_files(plan, model, device);  // on resume: the (possibly raised) epochs
 
   std::printf("%s", format_summary(summarize(model), plan.spec.name).c_str());
   std::printf("training on %s: %lld examples, %lld test examples, %lld epochs of batch %lld, "
@@ -268,7 +289,7 @@ TrainResult train(const TrainRequest& request) {
     batches.start_epoch(epoch - 1);
     const int64_t steps = batches.batches();
     double loss_sum = 0;
-    int64_t seen = 0, step = 0;
+    int64_t seen = 0, step = 0, correct = 0;
     double lr = 0;
     Tensor images, labels;
     while (batches.next(images, labels)) {
@@ -287,8 +308,12 @@ TrainResult train(const TrainRequest& request) {
                                    << "): training diverged; try a lower learning rate, e.g. --lr "
                                    << cfg.optimizer.lr / 10);
       }
+      Tensor predicted = Tensor::empty({labels.numel()}, labels.device(), DType::I32);  // (N)
+      kernels::argmax_rows(logits.value(), predicted);
       ag::backward(loss);
       optimizer.step(lr);
+      const std::vector<int32_t> guess = predicted.to_vector<int32_t>(), truth = labels.to_vector<int32_t>();
+      for (size_t i = 0; i < guess.size(); ++i) correct += guess[i] == truth[i];
       ++step;
       ++global_step;
       loss_sum += loss_value * static_cast<double>(labels.numel());
@@ -305,6 +330,7 @@ TrainResult train(const TrainRequest& request) {
     EpochRecord record;
     record.epoch = epoch;
     record.train_loss = loss_sum / static_cast<double>(seen);
+    record.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
     record.test_loss = test.loss;
     record.test_accuracy = test.accuracy;
     record.per_class_accuracy = test.per_class_accuracy;
@@ -312,10 +338,10 @@ TrainResult train(const TrainRequest& request) {
     record.seconds = train_seconds;
     record.images_per_second = static_cast<double>(seen) / train_seconds;
     history.push_back(record);
-    std::printf("epoch %lld/%lld  train loss %.4f  test loss %.4f  test accuracy %.2f%%  lr %.4g  "
-                "%.1f s (%.0f img/s)\n",
+    std::printf("epoch %lld/%lld  train loss %.4f (accuracy %.2f%%)  test loss %.4f  test accuracy %.2f%%  "
+                "lr %.4g  %.1f s (%.0f img/s)\n",
                 static_cast<long long>(epoch), static_cast<long long>(cfg.epochs),
-                record.train_loss, record.test_loss, 100 * record.test_accuracy, lr,
+                record.train_loss, 100 * record.train_accuracy, record.test_loss, 100 * record.test_accuracy, lr,
                 train_seconds, record.images_per_second);
     std::fflush(stdout);
 
@@ -339,6 +365,7 @@ TrainResult train(const TrainRequest& request) {
   }
   if (test.examples == 0)  // nothing left to train: report the checkpoint as it is
     test = evaluate(*model.net, data.test, data, input, model.classes, cfg.eval_batch_size);
+  print_per_class(test, data.class_names);
   result.history = history;
   result.final_test = test;
   return result;

@@ -27,6 +27,7 @@ namespace cs::models {
 struct EpochRecord {
   int64_t epoch = 0;  // 1-based
   double train_loss = 0;
+  double train_accuracy = 0;  // on the augmented, dropout-on training batches
   double test_loss = 0;
   double test_accuracy = 0;
   std::vector<double> per_class_accuracy;

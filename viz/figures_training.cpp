@@ -12,8 +12,9 @@ void write_training_figures(const std::string& run_dir, const std::vector<models
                             const models::Evaluation& test, const std::vector<std::string>& class_names) {
   const std::string dir = run_dir + "/training";
   make_directories(dir);
-  Series train_loss{"train loss", {}, {}}, test_loss{"test loss", {}, {}}, accuracy{"test accuracy", {}, {}};
-  CsvWriter metrics({"epoch", "train_loss", "test_loss", "test_accuracy", "lr", "seconds", "images_per_second"});
+  Series train_loss{"train loss", {}, {}}, test_loss{"test loss", {}, {}}, accuracy{"test accuracy", {}, {}},
+      train_accuracy{"train accuracy", {}, {}};
+  CsvWriter metrics({"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "seconds", "images_per_second"});
   for (const models::EpochRecord& r : history) {
     const double e = static_cast<double>(r.epoch);
     train_loss.x.push_back(e);
@@ -22,15 +23,17 @@ void write_training_figures(const std::string& run_dir, const std::vector<models
     test_loss.y.push_back(r.test_loss);
     accuracy.x.push_back(e);
     accuracy.y.push_back(100 * r.test_accuracy);
-    metrics.add_numbers({e, r.train_loss, r.test_loss, r.test_accuracy, r.lr, r.seconds, r.images_per_second});
+    train_accuracy.x.push_back(e);
+    train_accuracy.y.push_back(100 * r.train_accuracy);
+    metrics.add_numbers({e, r.train_loss, r.train_accuracy, r.test_loss, r.test_accuracy, r.lr, r.seconds, r.images_per_second});
   }
   metrics.save(dir + "/metrics.csv");
   LinePlotOptions loss_options;
   loss_options.text = {"Loss per epoch", "epoch", "cross-entropy"};
   save_svg(dir + "/loss.svg", line_plot({train_loss, test_loss}, loss_options));
   LinePlotOptions acc_options;
-  acc_options.text = {"Test accuracy per epoch", "epoch", "accuracy (%)"};
-  save_svg(dir + "/accuracy.svg", line_plot({accuracy}, acc_options));
+  acc_options.text = {"Accuracy per epoch", "epoch", "accuracy (%)"};
+  save_svg(dir + "/accuracy.svg", line_plot({train_accuracy, accuracy}, acc_options));
 
   const int64_t k = static_cast<int64_t>(test.confusion.size());
   std::vector<float> cells;
@@ -70,7 +73,10 @@ void write_training_figures(const std::string& run_dir, const std::vector<models
                        "Cross-entropy on the training set (averaged over each epoch) and on the test set "
                        "after each epoch. A test loss that rises while the training loss falls is overfitting.",
                        0, {"training/metrics.csv"}});
-  s.figures.push_back({"training/accuracy.svg", "Test accuracy after each epoch.", 0, {}});
+  s.figures.push_back({"training/accuracy.svg",
+                       "Accuracy on the training batches (with dropout and augmentation on, averaged over "
+                       "the epoch) and on the test set after each epoch.",
+                       0, {}});
   s.figures.push_back({"training/confusion.svg",
                        "Row r, column c counts the test images of class r that the model called c; the "
                        "diagonal holds the correct answers, colour shows each row's share.",
