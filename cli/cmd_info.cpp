@@ -1,6 +1,10 @@
 // convscope info: how this copy was built and what devices it sees.
+#include <zlib.h>
+
+#include <CLI/Version.hpp>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "runtime/build_info.h"
@@ -47,6 +51,9 @@ int run_info() {
     std::printf("CUDA backend: off (CPU-only build)\n");
   }
   std::printf("CPU GEMM: OpenBLAS %s\n", b.openblas_version.c_str());
+  std::printf("libraries: CLI11 %s, nlohmann-json %d.%d.%d, zlib %s, stb_image (Debian libstb)\n",
+              CLI11_VERSION, NLOHMANN_JSON_VERSION_MAJOR, NLOHMANN_JSON_VERSION_MINOR,
+              NLOHMANN_JSON_VERSION_PATCH, ZLIB_VERSION);
   const int count = cuda_device_count();
   if (count == 0) {
     std::printf("no CUDA device: running on CPU\n");

@@ -8,7 +8,36 @@
 
 #include "runtime/error.h"
 
-// Checks a CUDA runtime call; the error names the call and the CUDA error.
+namespace cs::cuda {
+// What a user can do about the CUDA errors people meet; empty when there is no advice.
+inline const char* error_hint(cudaError_t status) {
+  switch (status) {
+    case cudaErrorMemoryAllocation:
+      return "the GPU is out of memory: try a smaller --batch-size or model";
+    case cudaErrorNoDevice:
+      return "no CUDA device is visible: check nvidia-smi and CUDA_VISIBLE_DEVICES, or use --device cpu";
+    case cudaErrorInvalidDevice:
+      return "there is no CUDA device with that index: `convscope info` lists the devices";
+    case cudaErrorInsufficientDriver:
+      return "the NVIDIA driver is older than this CUDA runtime: update the driver";
+    case cudaErrorNoKernelImageForDevice:
+    case cudaErrorInvalidKernelImage:
+      return "this build has no kernels for this GPU: rebuild with -DCMAKE_CUDA_ARCHITECTURES set to "
+             "its compute capability (e.g. 90 for H100, 89 for L4, 80 for A100)";
+    case cudaErrorIllegalAddress:
+    case cudaErrorMisalignedAddress:
+      return "a kernel accessed memory out of bounds: a convscope bug; rerun under compute-sanitizer "
+             "and report the kernel";
+    case cudaErrorLaunchOutOfResources:
+      return "the launch asked for more registers or threads than the GPU has: a convscope launcher bug";
+    default:
+      return "";
+  }
+}
+}  // namespace cs::cuda
+
+// Checks a CUDA runtime call; the error names the call, the CUDA error and, where
+// there is one, what to do about it.
 #define CS_CUDA_CHECK(expr)                                                          \
   do {                                                                               \
     cudaError_t cs_cuda_status_ = (expr);                                            \
@@ -16,6 +45,8 @@
       std::ostringstream cs_cuda_msg_;                                               \
       cs_cuda_msg_ << "CUDA error " << cudaGetErrorName(cs_cuda_status_) << ": "     \
                    << cudaGetErrorString(cs_cuda_status_);                           \
+      const char* cs_cuda_hint_ = ::cs::cuda::error_hint(cs_cuda_status_);           \
+      if (cs_cuda_hint_[0] != '\0') cs_cuda_msg_ << " (" << cs_cuda_hint_ << ")";    \
       ::cs::throw_error(cs_cuda_msg_.str(), #expr, __FILE__, __LINE__);              \
     }                                                                                \
   } while (0)
@@ -29,6 +60,8 @@
       cs_cuda_msg_ << "launch of " << kernel_name << " failed: "                     \
                    << cudaGetErrorName(cs_cuda_status_) << ": "                      \
                    << cudaGetErrorString(cs_cuda_status_);                           \
+      const char* cs_cuda_hint_ = ::cs::cuda::error_hint(cs_cuda_status_);           \
+      if (cs_cuda_hint_[0] != '\0') cs_cuda_msg_ << " (" << cs_cuda_hint_ << ")";    \
       ::cs::throw_error(cs_cuda_msg_.str(), "cudaGetLastError()", __FILE__, __LINE__); \
     }                                                                                \
   } while (0)
