@@ -1,11 +1,14 @@
 #include "viz/context.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "kernels/image_ops.h"
 #include "kernels/tensor_ops.h"
+#include "models/image_folder.h"
 #include "runtime/file_io.h"
 
 namespace cs::viz {
@@ -23,20 +26,54 @@ std::string relative_path(const std::string& name, const std::string& file) {
   return "viz/" + name + "/" + file;
 }
 
-void save_section(const VizContext& ctx, const std::string& name, int order, const Section& s) {
-  save_section_file(output_dir(ctx, name), order, s);
+std::string variant_key(const std::string& variant) {
+  std::string key = variant.empty() ? "default" : variant;
+  for (char& ch : key)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '+') ch = '_';
+  // Long lists of images or layers: a prefix and a hash keep file names short and distinct.
+  if (key.size() > 80) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (char ch : key) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    key = key.substr(0, 60) + "_" + hex;
+  }
+  return key;
 }
 
-void save_section_file(const std::string& dir, int order, const Section& s) {
+namespace {
+
+json section_json(int order, int suborder, const Section& s) {
   json figures = json::array();
   for (const Figure& f : s.figures)
     figures.push_back({{"path", f.path}, {"caption", f.caption}, {"width", f.width}, {"data", f.data_files}});
   json tables = json::array();
   for (const Table& t : s.tables) tables.push_back({{"header", t.header}, {"rows", t.rows}});
-  const json j = {{"order", order}, {"heading", s.heading}, {"text", s.text},
-                  {"figures", figures}, {"tables", tables}};
+  return {{"order", order}, {"suborder", suborder}, {"heading", s.heading}, {"text", s.text},
+          {"figures", figures}, {"tables", tables}};
+}
+
+bool is_section_file(const fs::path& p) {
+  const std::string name = p.filename().string();
+  const std::string suffix = ".section.json";
+  return name == "section.json" ||
+         (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0);
+}
+
+}  // namespace
+
+void save_section(const VizContext& ctx, const std::string& name, const std::string& variant, int order,
+                  const Section& s, int suborder) {
+  const std::string dir = output_dir(ctx, name);
+  // A section.json from before sections were keyed would duplicate this one.
+  std::error_code ec;
+  fs::remove(dir + "/section.json", ec);
+  write_file_atomic(dir + "/" + variant_key(variant) + ".section.json", section_json(order, suborder, s).dump(2) + "\n");
+}
+
+void save_section_file(const std::string& dir, int order, const Section& s) {
   make_directories(dir);
-  write_file_atomic(dir + "/section.json", j.dump(2) + "\n");
+  write_file_atomic(dir + "/section.json", section_json(order, 0, s).dump(2) + "\n");
 }
 
 std::vector<SavedSection> load_sections(const std::string& run_dir) {
@@ -44,8 +81,11 @@ std::vector<SavedSection> load_sections(const std::string& run_dir) {
   std::vector<fs::path> files;
   for (const fs::path& base : {fs::path(run_dir), fs::path(run_dir) / "viz"}) {
     if (!fs::is_directory(base)) continue;
-    for (const auto& e : fs::directory_iterator(base))
-      if (e.is_directory() && fs::exists(e.path() / "section.json")) files.push_back(e.path() / "section.json");
+    for (const auto& e : fs::directory_iterator(base)) {
+      if (!e.is_directory()) continue;
+      for (const auto& f : fs::directory_iterator(e.path()))
+        if (f.is_regular_file() && is_section_file(f.path())) files.push_back(f.path());
+    }
   }
   std::sort(files.begin(), files.end());
   for (const fs::path& file : files) {
@@ -53,6 +93,8 @@ std::vector<SavedSection> load_sections(const std::string& run_dir) {
       const json j = json::parse(read_file_text(file.string()));
       SavedSection s;
       s.order = j.at("order").get<int>();
+      s.suborder = j.value("suborder", 0);
+      s.file = file.string();
       s.section.heading = j.at("heading").get<std::string>();
       s.section.text = j.value("text", "");
       for (const json& f : j.at("figures")) {
@@ -74,7 +116,9 @@ std::vector<SavedSection> load_sections(const std::string& run_dir) {
       CS_FAIL(file.string() << " is not a valid report section: " << e.what());
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const SavedSection& a, const SavedSection& b) { return a.order < b.order; });
+  std::stable_sort(out.begin(), out.end(), [](const SavedSection& a, const SavedSection& b) {
+    return a.order != b.order ? a.order < b.order : a.suborder < b.suborder;
+  });
   return out;
 }
 
@@ -105,6 +149,51 @@ Tensor prepared_test_images(const VizContext& ctx, const std::vector<int64_t>& i
     raw = cropped;
   }
   return models::prepare_images(raw.to(ctx.device), *ctx.data, in);
+}
+
+Tensor prepared_image_file(const VizContext& ctx, const std::string& file) {
+  CS_CHECK(file_exists(file), "cannot find the image file " << file);
+  const Shape& in = ctx.model->input_shape;
+  const Tensor image = models::load_image_resized(file, static_cast<int>(in[0]), std::max(in[1], in[2]));
+  const Tensor batch = image.reshape({1, image.dim(0), image.dim(1), image.dim(2)}).to(ctx.device);
+  const Tensor x = models::prepare_images(batch, *ctx.data, in);
+  return x.reshape({x.dim(1), x.dim(2), x.dim(3)});
+}
+
+InputImages input_images(const VizContext& ctx, const std::vector<int64_t>& test_indices,
+                         const std::vector<std::string>& files) {
+  InputImages out;
+  std::vector<Tensor> parts;
+  if (!test_indices.empty()) {
+    parts.push_back(prepared_test_images(ctx, test_indices));
+    for (int64_t i : test_indices) {
+      out.labels.push_back(ctx.data->test.labels_host[static_cast<size_t>(i)]);
+      out.names.push_back("test " + std::to_string(i));
+      out.keys.push_back("test" + std::to_string(i));
+    }
+  }
+  for (const std::string& f : files) {
+    const Tensor x = prepared_image_file(ctx, f);  // (C, H, W)
+    parts.push_back(x.reshape({1, x.dim(0), x.dim(1), x.dim(2)}));
+    out.labels.push_back(-1);
+    out.names.push_back(fs::path(f).filename().string());
+    out.keys.push_back("file_" + variant_key(fs::path(f).stem().string()));
+  }
+  CS_CHECK(!parts.empty(), "no input images: name test images (--images N ...) or files (--image FILE)");
+  if (parts.size() == 1) {
+    out.batch = parts[0];
+    return out;
+  }
+  // Concatenate along the batch: every part is (b_i, C, H, W) with the model's input shape.
+  const Shape& in = ctx.model->input_shape;
+  const int64_t n = static_cast<int64_t>(out.labels.size());
+  out.batch = Tensor::empty({n, in[0], in[1], in[2]}, ctx.device);
+  int64_t at = 0;
+  for (const Tensor& p : parts) {
+    out.batch.narrow(at, p.dim(0)).copy_from(p);
+    at += p.dim(0);
+  }
+  return out;
 }
 
 std::vector<int64_t> one_image_per_class(const VizContext& ctx, int per_class) {

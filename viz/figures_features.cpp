@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/file_io.h"
 #include "runtime/npy.h"
 #include "viz/colormap.h"
@@ -28,9 +30,8 @@ std::string fixed(double v, int decimals) {
 }
 
 // The TensorBoard projector's files: tensors.tsv, metadata.tsv, sprite.png, config.
-void write_projector(VizContext& ctx, const std::string& dir, const Tensor& features,
-                     const std::vector<int32_t>& labels, int64_t n) {
-  const std::string out = dir + "/projector";
+void write_projector(VizContext& ctx, const models::DataSplit& split, const std::string& out,
+                     const Tensor& features, const std::vector<int32_t>& labels, int64_t n) {
   make_directories(out);
   const std::vector<float> f = features.to(Device::cpu()).to_vector<float>();
   const int64_t d = features.dim(1);
@@ -45,11 +46,11 @@ void write_projector(VizContext& ctx, const std::string& dir, const Tensor& feat
   write_file_atomic(out + "/metadata.tsv", metadata.str());
   // Sprite: thumbnails in a square grid, row-major, at most 8192 px a side.
   const int64_t side = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
-  const int64_t h = ctx.data->test.images.dim(2), w = ctx.data->test.images.dim(3);
+  const int64_t h = split.images.dim(2), w = split.images.dim(3);
   const int thumb = static_cast<int>(std::min<int64_t>(std::max(h, w), 8192 / std::max<int64_t>(side, 1)));
   Image sprite(static_cast<int>(side * thumb), static_cast<int>(side * thumb), kBlack);
   for (int64_t i = 0; i < n; ++i) {
-    const Image raw = to_image(ctx.data->test.images.narrow(i, 1).reshape({ctx.data->test.images.dim(1), h, w}),
+    const Image raw = to_image(split.images.narrow(i, 1).reshape({split.images.dim(1), h, w}),
                                Normalization::fixed(0, 255));
     paste(sprite, resize_bilinear(raw, thumb, thumb), static_cast<int>((i % side) * thumb),
           static_cast<int>((i / side) * thumb));
@@ -62,8 +63,18 @@ void write_projector(VizContext& ctx, const std::string& dir, const Tensor& feat
   write_file_atomic(out + "/projector_config.pbtxt", config.str());
 }
 
+// The first two columns of an (N, dims) embedding: what the 2-D pictures show.
+Tensor first_two(const Tensor& e) {
+  if (e.dim(1) == 2) return e;
+  const int64_t n = e.dim(0), d = e.dim(1);
+  const std::vector<float> v = e.to(Device::cpu()).to_vector<float>();
+  std::vector<float> out(static_cast<size_t>(2 * n));
+  for (int64_t i = 0; i < n; ++i) out[2 * i] = v[i * d], out[2 * i + 1] = v[i * d + 1];
+  return Tensor::from_vector(out, {n, 2});
+}
+
 // Thumbnails of the images at their embedded positions.
-Image thumbnail_map(VizContext& ctx, const Tensor& embedding, int64_t n, int size) {
+Image thumbnail_map(const models::DataSplit& split, const Tensor& embedding, int64_t n, int size) {
   const std::vector<float> e = embedding.to(Device::cpu()).to_vector<float>();
   const int64_t dims = embedding.dim(1);
   float lo[2] = {1e30f, 1e30f}, hi[2] = {-1e30f, -1e30f};
@@ -72,7 +83,7 @@ Image thumbnail_map(VizContext& ctx, const Tensor& embedding, int64_t n, int siz
       lo[k] = std::min(lo[k], e[i * dims + k]);
       hi[k] = std::max(hi[k], e[i * dims + k]);
     }
-  const int64_t h = ctx.data->test.images.dim(2), w = ctx.data->test.images.dim(3);
+  const int64_t h = split.images.dim(2), w = split.images.dim(3);
   const int thumb = 24, margin = thumb;
   Image canvas(size, size, kWhite);
   // At most ~1500 thumbnails, evenly spaced through the set, so they stay readable.
@@ -80,11 +91,10 @@ Image thumbnail_map(VizContext& ctx, const Tensor& embedding, int64_t n, int siz
   for (int64_t i = 0; i < n; i += step) {
     const int x = margin + static_cast<int>((e[i * dims] - lo[0]) / std::max(hi[0] - lo[0], 1e-12f) * (size - 2 * margin)) - thumb / 2;
     const int y = margin + static_cast<int>((e[i * dims + 1] - lo[1]) / std::max(hi[1] - lo[1], 1e-12f) * (size - 2 * margin)) - thumb / 2;
-    Image raw = to_image(ctx.data->test.images.narrow(i, 1).reshape({ctx.data->test.images.dim(1), h, w}),
-                         Normalization::fixed(0, 255));
+    Image raw = to_image(split.images.narrow(i, 1).reshape({split.images.dim(1), h, w}), Normalization::fixed(0, 255));
     Image t = resize_bilinear(raw, thumb, thumb);
     // A frame in the class colour.
-    paste(canvas, add_border(t, 1, category_color(ctx.data->test.labels_host[static_cast<size_t>(i)])), x, y);
+    paste(canvas, add_border(t, 1, category_color(split.labels_host[static_cast<size_t>(i)])), x, y);
   }
   return canvas;
 }
@@ -93,14 +103,45 @@ Image thumbnail_map(VizContext& ctx, const Tensor& embedding, int64_t n, int siz
 
 void feature_space_figure(VizContext& ctx, const FeatureSpaceOptions& o) {
   nn::Module& net = *ctx.model->net;
-  const int64_t available = ctx.data->test.size();
+  CS_CHECK(o.split == "test" || o.split == "train", "features: --split must be train or test, got '" << o.split << "'");
+  CS_CHECK(o.dims == 2 || o.dims == 3, "features: --dims must be 2 or 3, got " << o.dims);
+  CS_CHECK(o.tsne_method == "auto" || o.tsne_method == "exact" || o.tsne_method == "sparse" ||
+               o.tsne_method == "barnes-hut",
+           "features: --method must be auto, exact, sparse or barnes-hut, got '" << o.tsne_method << "'");
+  CS_CHECK(o.points >= 0, "features: --max-images must be >= 0 (0: the default), got " << o.points);
+  CS_CHECK(o.neighbours >= 1 && o.queries >= 0, "features: --neighbours must be >= 1 and --queries >= 0");
+  const models::DataSplit& split = o.split == "train" ? ctx.data->train : ctx.data->test;
+  const int64_t available = split.size();
   const int64_t n = std::min(available, o.points > 0 ? o.points : (ctx.device.is_cuda() ? 10000 : 2000));
+  CS_CHECK(n > o.neighbours + 1, "features: " << n << " " << o.split << " images are too few for " << o.neighbours
+                                              << " neighbours (use --split train or more --max-images)");
   const std::string name = "feature_space";
   const std::string dir = output_dir(ctx, name);
-  const FeatureSet features = extract_features(net, ctx.data->test, *ctx.data, ctx.model->input_shape, o.layer, n);
-  const FeatureSet pixels = pixel_features(ctx.data->test, n);
-  save_npy(dir + "/features.npy", features.features.to(Device::cpu()));
-  save_npy(dir + "/labels.npy", Tensor::from_vector(features.labels, {n}));
+  const std::string variant = variant_key(o.split + std::to_string(n) + (o.layer.empty() ? "" : "_" + o.layer) + "_" +
+                                          std::to_string(o.dims) + "d_" + o.tsne_method);
+  auto file = [&](const std::string& what) { return dir + "/" + variant + "_" + what; };
+  auto rel = [&](const std::string& what) { return relative_path(name, variant + "_" + what); };
+  const FeatureSet features = extract_features(net, split, *ctx.data, ctx.model->input_shape, o.layer, n);
+  const FeatureSet pixels = pixel_features(split, n);
+  const Tensor features_cpu = features.features.to(Device::cpu());
+  save_npy(file("features.npy"), features_cpu);
+  save_npy(file("labels.npy"), Tensor::from_vector(features.labels, {n}));
+  {
+    // The features as CSV too: index, label, then one column per dimension.
+    const int64_t d = features_cpu.dim(1);
+    std::vector<std::string> header = {"index", "label"};
+    for (int64_t j = 0; j < d; ++j) header.push_back(std::string("f").append(std::to_string(j)));
+    CsvWriter csv(header);
+    const std::vector<float> f = features_cpu.to_vector<float>();
+    std::vector<double> row(static_cast<size_t>(d + 2));
+    for (int64_t i = 0; i < n; ++i) {
+      row[0] = static_cast<double>(i);
+      row[1] = features.labels[static_cast<size_t>(i)];
+      for (int64_t j = 0; j < d; ++j) row[static_cast<size_t>(j + 2)] = f[static_cast<size_t>(i * d + j)];
+      csv.add_numbers(row);
+    }
+    csv.save(file("features.csv"));
+  }
 
   // ---- neighbours: leave-one-out k-NN in both spaces ----
   const kernels::Metric metric = kernels::parse_metric(o.metric);
@@ -113,11 +154,11 @@ void feature_space_figure(VizContext& ctx, const FeatureSpaceOptions& o) {
   CsvWriter agreement({"space", "neighbour_label_agreement", "knn_accuracy"});
   agreement.add_row({"pixels", pa.neighbour_agreement, pa.knn_accuracy});
   agreement.add_row({"features", fa.neighbour_agreement, fa.knn_accuracy});
-  agreement.save(dir + "/knn_accuracy.csv");
+  agreement.save(file("knn_accuracy.csv"));
   // Query rows: query | k nearest in pixels | k nearest in features.
-  const int64_t h = ctx.data->test.images.dim(2), w = ctx.data->test.images.dim(3), c = ctx.data->test.images.dim(1);
+  const int64_t h = split.images.dim(2), w = split.images.dim(3), c = split.images.dim(1);
   auto raw_tile = [&](int64_t i) {
-    return enlarge(to_image(ctx.data->test.images.narrow(i, 1).reshape({c, h, w}), Normalization::fixed(0, 255)),
+    return enlarge(to_image(split.images.narrow(i, 1).reshape({c, h, w}), Normalization::fixed(0, 255)),
                    std::max(1, static_cast<int>(48 / std::max(h, w))));
   };
   std::vector<Image> tiles;
@@ -146,11 +187,12 @@ void feature_space_figure(VizContext& ctx, const FeatureSpaceOptions& o) {
   grid.captions = captions;
   grid.title = "query | " + std::to_string(k) + " nearest in pixel space | " + std::to_string(k) +
                " nearest in feature space (x: another class)";
-  make_grid(tiles, grid).save_png(dir + "/neighbours.png");
+  make_grid(tiles, grid).save_png(file("neighbours.png"));
 
   // ---- PCA ----
-  const Pca p = pca(features.features, 2);
-  save_npy(dir + "/pca.npy", p.projection.to(Device::cpu()));
+  const Pca p = pca(features.features, o.dims);
+  const Tensor pca_cpu = p.projection.to(Device::cpu());
+  save_npy(file("pca.npy"), pca_cpu);
   std::vector<int> labels(features.labels.begin(), features.labels.end());
   ScatterOptions scatter;
   scatter.class_names = ctx.data->class_names;
@@ -158,50 +200,70 @@ void feature_space_figure(VizContext& ctx, const FeatureSpaceOptions& o) {
   scatter.text = {"PCA of the features (" + fixed(100 * (p.explained_ratio[0] + p.explained_ratio[1]), 1) +
                       "% of the variance)",
                   "component 1", "component 2"};
-  save_svg(dir + "/pca.svg", scatter_plot(p.projection.to(Device::cpu()), labels, scatter));
+  save_svg(file("pca.svg"), scatter_plot(first_two(pca_cpu), labels, scatter));
 
   // ---- t-SNE ----
   TsneOptions t;
   t.iterations = o.tsne_iterations;
   t.perplexity = std::min(o.perplexity, (n - 2) / 3.0);
+  t.dims = o.dims;
+  t.method = o.tsne_method;
   const TsneResult tsne_result = tsne(features.features, t);
-  save_npy(dir + "/tsne.npy", tsne_result.embedding);
-  CsvWriter embedding_csv({"index", "label", "class", "pca_1", "pca_2", "tsne_1", "tsne_2"});
-  const std::vector<float> pv = p.projection.to(Device::cpu()).to_vector<float>(), tv = tsne_result.embedding.to_vector<float>();
-  for (int64_t i = 0; i < n; ++i)
-    embedding_csv.add_row({i, static_cast<int64_t>(labels[i]), class_name(ctx, labels[i]), static_cast<double>(pv[2 * i]),
-                           static_cast<double>(pv[2 * i + 1]), static_cast<double>(tv[2 * i]), static_cast<double>(tv[2 * i + 1])});
-  embedding_csv.save(dir + "/embeddings.csv");
+  save_npy(file("tsne.npy"), tsne_result.embedding);
+  std::vector<std::string> header = {"index", "label", "class"};
+  for (int k = 1; k <= o.dims; ++k) header.push_back(std::string("pca_").append(std::to_string(k)));
+  for (int k = 1; k <= o.dims; ++k) header.push_back(std::string("tsne_").append(std::to_string(k)));
+  CsvWriter embedding_csv(header);
+  const std::vector<float> pv = pca_cpu.to_vector<float>(), tv = tsne_result.embedding.to_vector<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<CsvCell> row = {i, static_cast<int64_t>(labels[i]), class_name(ctx, labels[i])};
+    for (int k = 0; k < o.dims; ++k) row.push_back(static_cast<double>(pv[o.dims * i + k]));
+    for (int k = 0; k < o.dims; ++k) row.push_back(static_cast<double>(tv[o.dims * i + k]));
+    embedding_csv.add_row(row);
+  }
+  embedding_csv.save(file("embeddings.csv"));
+  {
+    // What scripts/compare_tsne_sklearn.py needs to rerun this t-SNE elsewhere.
+    nlohmann::json meta = {{"features", variant + "_features.npy"}, {"labels", variant + "_labels.npy"},
+                           {"embedding", variant + "_tsne.npy"}, {"points", n}, {"split", o.split},
+                           {"layer", features.layer}, {"dims", o.dims}, {"perplexity", t.perplexity},
+                           {"iterations", t.iterations}, {"method", tsne_result.method},
+                           {"pca_dims", t.pca_dims}, {"kl_divergence", tsne_result.kl_divergence},
+                           {"seconds", tsne_result.seconds}};
+    write_file_atomic(file("tsne.json"), meta.dump(2) + "\n");
+  }
   scatter.text = {"t-SNE of the features (perplexity " + fixed(t.perplexity, 0) + ", KL " +
                       fixed(tsne_result.kl_divergence, 3) + ")",
                   "", ""};
-  save_svg(dir + "/tsne.svg", scatter_plot(tsne_result.embedding, labels, scatter));
-  thumbnail_map(ctx, tsne_result.embedding, n, 1600).save_png(dir + "/tsne_thumbnails.png");
-  write_projector(ctx, dir, features.features, features.labels, std::min<int64_t>(n, 10000));
+  save_svg(file("tsne.svg"), scatter_plot(first_two(tsne_result.embedding), labels, scatter));
+  thumbnail_map(split, tsne_result.embedding, n, 1600).save_png(file("tsne_thumbnails.png"));
+  write_projector(ctx, split, file("projector"), features.features, features.labels, std::min<int64_t>(n, 10000));
 
   Section section;
-  section.heading = "Feature space";
-  section.text = "The " + std::to_string(n) + " first test images as " + std::to_string(features.features.dim(1)) +
+  section.heading = "Feature space (" + std::to_string(n) + " " + o.split + " images, " + std::to_string(o.dims) + "-D)";
+  section.text = "The " + std::to_string(n) + " first " + o.split + " images as " + std::to_string(features.features.dim(1)) +
                  "-dimensional feature vectors (the output of layer " + features.layer +
                  ", the input of the classifier's last layer), compared with the same images as raw pixels.";
   section.tables.push_back({{"space", "neighbours of the same class", std::to_string(k) + "-NN accuracy"},
                             {{"pixels", fixed(100 * pa.neighbour_agreement, 1) + "%", fixed(100 * pa.knn_accuracy, 1) + "%"},
                              {"features", fixed(100 * fa.neighbour_agreement, 1) + "%", fixed(100 * fa.knn_accuracy, 1) + "%"}}});
-  section.figures.push_back({relative_path(name, "neighbours.png"),
+  section.figures.push_back({rel("neighbours.png"),
                              "Nearest neighbours (" + o.metric + ") of a few queries: in pixel space neighbours share "
                              "brightness and outline; in feature space they share the class.",
-                             0, {relative_path(name, "knn_accuracy.csv")}});
-  section.figures.push_back({relative_path(name, "pca.svg"),
+                             0, {rel("knn_accuracy.csv")}});
+  section.figures.push_back({rel("pca.svg"),
                              "The two directions of largest variance of the features: a linear view, classes overlap.",
-                             0, {relative_path(name, "pca.npy")}});
-  section.figures.push_back({relative_path(name, "tsne.svg"),
+                             0, {rel("pca.npy")}});
+  section.figures.push_back({rel("tsne.svg"),
                              "t-SNE (" + tsne_result.method + ", " + std::to_string(t.iterations) +
                                  " iterations): points close in feature space stay close; the classes form clusters.",
-                             0, {relative_path(name, "tsne.npy"), relative_path(name, "embeddings.csv")}});
-  section.figures.push_back({relative_path(name, "tsne_thumbnails.png"),
+                             0, {rel("tsne.npy"), rel("embeddings.csv")}});
+  section.figures.push_back({rel("tsne_thumbnails.png"),
                              "The same t-SNE map drawn with the images themselves (framed in their class colour).",
-                             800, {relative_path(name, "projector/projector_config.pbtxt")}});
-  save_section(ctx, name, 40, section);
+                             800, {rel("projector/projector_config.pbtxt")}});
+  section.figures.back().data_files.push_back(rel("features.csv"));
+  section.figures.back().data_files.push_back(rel("tsne.json"));
+  save_section(ctx, name, variant, 40, section);
 }
 
 }  // namespace cs::viz

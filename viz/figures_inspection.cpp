@@ -37,6 +37,20 @@ std::vector<std::string> unit_layers(nn::Module& net) {
 // A readable tile size for an s-pixel picture: at least ~48 px.
 int scale_for(int64_t size) { return static_cast<int>(std::max<int64_t>(1, (48 + size - 1) / size)); }
 
+// Where `layer` sits among the network's leaves: sections of deeper layers come later.
+int layer_depth(nn::Module& net, const std::string& layer) {
+  const auto leaves = net.leaves();
+  for (size_t i = 0; i < leaves.size(); ++i)
+    if (leaves[i].first == layer) return static_cast<int>(i);
+  return static_cast<int>(leaves.size());
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+  return out;
+}
+
 std::string file_name(const std::string& layer) {
   std::string s = layer;
   std::replace(s.begin(), s.end(), '.', '_');
@@ -45,9 +59,11 @@ std::string file_name(const std::string& layer) {
 
 }  // namespace
 
-void filters_figure(VizContext& ctx, const std::string& layer_in) {
+void filters_figure(VizContext& ctx, const FiltersFigureOptions& o) {
   nn::Module& net = *ctx.model->net;
-  const std::string layer = layer_in.empty() ? first_conv_layer(net) : layer_in;
+  const std::string layer = o.layer.empty() ? first_conv_layer(net) : o.layer;
+  CS_CHECK(o.max_filters > 0 && o.max_channels > 0,
+           "filters: the numbers of filters and channels shown must be positive");
   const Tensor w = conv_filters(net, layer);  // (K, C, R, S)
   const int64_t k = w.dim(0), c = w.dim(1), r = w.dim(2), s = w.dim(3);
   const std::string name = "filters";
@@ -68,8 +84,8 @@ void filters_figure(VizContext& ctx, const std::string& layer_in) {
               ", each scaled to its own range, enlarged " + std::to_string(t.scale) +
               "x). First layers learn edges, stripes and colour blobs: the building blocks of everything above.";
   } else {
-    // Deeper layers: one row per filter (the first 16), one tile per input channel (the first 24).
-    const int64_t rows = std::min<int64_t>(k, 16), cols = std::min<int64_t>(c, 24);
+    // Deeper layers: one row per filter, one tile per input channel (the first few of each).
+    const int64_t rows = std::min<int64_t>(k, o.max_filters), cols = std::min<int64_t>(c, o.max_channels);
     std::vector<float> all = w.to_vector<float>(), tiles;
     for (int64_t f = 0; f < rows; ++f)
       for (int64_t ch = 0; ch < cols; ++ch)
@@ -84,39 +100,43 @@ void filters_figure(VizContext& ctx, const std::string& layer_in) {
     g.spacing = 1;
     g.title = layer + ": filters (rows) x input channels (columns)";
     picture = tensor_grid(Tensor::from_vector(tiles, {rows * cols, 1, r, s}), t, g);
-    caption = "The weights of the first " + std::to_string(rows) + " filters of " + layer +
-              ", one tile per input channel: blue negative, red positive, white zero. A deeper filter "
+    caption = "The weights of the first " + std::to_string(rows) + " of " + std::to_string(k) + " filters of " +
+              layer + ", one tile per input channel (the first " + std::to_string(cols) + " of " +
+              std::to_string(c) + "), on one shared scale: blue negative, red positive, white zero. A deeper filter "
               "combines the maps of the layer below, so its weights read as a recipe, not a picture.";
   }
   picture.save_png(dir + "/" + base + ".png");
   Section section;
   section.heading = "Filters of " + layer;
   section.figures.push_back({relative_path(name, base + ".png"), caption, 0, {relative_path(name, base + ".npy")}});
-  save_section(ctx, name, 20, section);
+  save_section(ctx, name, layer, 20, section, layer_depth(net, layer));
 }
 
-void feature_maps_figure(VizContext& ctx, int64_t image, const std::vector<std::string>& layers_in) {
+void feature_maps_figure(VizContext& ctx, const FeatureMapsFigureOptions& o) {
   nn::Module& net = *ctx.model->net;
-  const std::vector<std::string> layers = layers_in.empty() ? unit_layers(net) : layers_in;
-  const Tensor input = prepared_test_images(ctx, {image});
+  const std::vector<std::string> layers = o.layers.empty() ? unit_layers(net) : o.layers;
+  const InputImages in = o.image_file.empty() ? input_images(ctx, {o.image}, {}) : input_images(ctx, {}, {o.image_file});
+  const Tensor& input = in.batch;  // (1, C, H, W)
   const Image input_tile = input_picture(ctx, input);
   const std::string name = "feature_maps";
   const std::string dir = output_dir(ctx, name);
+  // Files are named by image, scale and layer; the section by image, scale and layer set.
+  const std::string prefix = in.keys[0] + (o.shared_scale ? "_shared" : "");
+  const std::string variant = prefix + (o.layers.empty() ? "" : "_" + join(layers, "+"));
   Section section;
-  section.heading = "Feature maps";
-  char text[256];
-  std::snprintf(text, sizeof text, "What each layer computes for test image %lld (a %s): every channel of the layer's output.",
-                static_cast<long long>(image), class_name(ctx, ctx.data->test.labels_host[image]).c_str());
-  section.text = text;
+  section.heading = "Feature maps of " + in.names[0] + (o.shared_scale ? " (shared scale)" : "");
+  const std::string what = in.labels[0] >= 0 ? " (a " + class_name(ctx, in.labels[0]) + ")" : "";
+  section.text = "What each layer computes for " + in.names[0] + what + ": every channel of the layer's output.";
   for (const std::string& layer : layers) {
     const Tensor maps = feature_maps(net, input, layer);  // (C, h, w)
     CS_CHECK(maps.ndim() == 3, "feature maps need a spatial layer; '" << layer << "' gives " << shape_str(maps.shape()));
     const int64_t c = maps.dim(0), h = maps.dim(1), w = maps.dim(2);
-    const std::string base = file_name(layer);
+    const std::string base = prefix + "_" + file_name(layer);
     save_npy(dir + "/" + base + ".npy", maps);
     TileOptions t;
     t.scale = scale_for(std::max(h, w));
     t.colormap = &colormap("viridis");
+    t.scope = o.shared_scale ? NormScope::Shared : NormScope::PerTile;
     std::vector<Image> tiles = tensor_tiles(maps.reshape({c, 1, h, w}), t);
     const int in_scale = std::max(1, static_cast<int>(h * t.scale / input_tile.height()));
     tiles.insert(tiles.begin(), enlarge(input_tile, in_scale));
@@ -126,13 +146,16 @@ void feature_maps_figure(VizContext& ctx, int64_t image, const std::vector<std::
     g.captions.assign(tiles.size(), "");
     g.captions[0] = "input";
     make_grid(tiles, g).save_png(dir + "/" + base + ".png");
+    const std::string scale_text =
+        o.shared_scale ? ", all on one scale (viridis: dark low, yellow high), so weak channels look dark. "
+                       : ", each scaled to its own range (viridis: dark low, yellow high). ";
     section.figures.push_back({relative_path(name, base + ".png"),
                                "The input (first tile) and the " + std::to_string(c) + " channels of " + layer +
-                                   ", each scaled to its own range (viridis: dark low, yellow high). Early "
-                                   "maps still look like the image; deeper ones are coarser and respond to parts.",
+                                   scale_text +
+                                   "Early maps still look like the image; deeper ones are coarser and respond to parts.",
                                0, {relative_path(name, base + ".npy")}});
   }
-  save_section(ctx, name, 21, section);
+  save_section(ctx, name, variant, 21, section);
 }
 
 void top_patches_figure(VizContext& ctx, const TopPatchesFigureOptions& o) {
@@ -141,6 +164,9 @@ void top_patches_figure(VizContext& ctx, const TopPatchesFigureOptions& o) {
   const std::string name = "top_patches";
   const std::string dir = output_dir(ctx, name);
   const bool deconv = o.rule == ag::ReluRule::Deconvnet;
+  // Deconvnet and guided projections, and other k, are different pictures.
+  const std::string prefix = std::string(deconv ? "deconvnet" : "guided") + "_k" + std::to_string(o.k);
+  const std::string variant = prefix + (o.layers.empty() ? "" : "_" + join(layers, "+"));
   Section section;
   section.heading = "Top-" + std::to_string(o.k) + " patches and " + (deconv ? "deconvnet" : "guided") + " projections";
   section.text =
@@ -167,7 +193,7 @@ void top_patches_figure(VizContext& ctx, const TopPatchesFigureOptions& o) {
     channels.resize(std::min<size_t>(channels.size(), static_cast<size_t>(o.units)));
     const std::vector<UnitPatches> patches =
         patches_and_projections(net, top, ctx.data->test, *ctx.data, ctx.model->input_shape, channels, o.rule);
-    const std::string base = file_name(layer);
+    const std::string base = prefix + "_" + file_name(layer);
     CsvWriter csv({"channel", "rank", "test_image", "p", "q", "activation"});
     std::vector<Image> tiles;
     std::vector<std::string> row_labels;
@@ -206,7 +232,7 @@ void top_patches_figure(VizContext& ctx, const TopPatchesFigureOptions& o) {
                                    "right, the matching image patches.",
                                0, {relative_path(name, base + ".csv")}});
   }
-  save_section(ctx, name, 22, section);
+  save_section(ctx, name, variant, 22, section, deconv ? 0 : 1);
 }
 
 }  // namespace cs::viz

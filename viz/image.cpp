@@ -263,6 +263,36 @@ Image enlarge(const Image& image, int factor) {
   return out;
 }
 
+Image label_map(const Tensor& labels, int width, int height) {
+  CS_CHECK(labels.ndim() == 2 && labels.dtype() == DType::I32,
+           "label_map: expected (rows, cols) int32, got " << shape_str(labels.shape()));
+  const std::vector<int32_t> v = labels.to(Device::cpu()).to_vector<int32_t>();
+  const int rows = static_cast<int>(labels.dim(0)), cols = static_cast<int>(labels.dim(1));
+  Image small(cols, rows);
+  for (int y = 0; y < rows; ++y)
+    for (int x = 0; x < cols; ++x) small.set(x, y, category_color(v[static_cast<size_t>(y) * cols + x]));
+  return resize_nearest(small, width, height);
+}
+
+Image resize_nearest(const Image& image, int width, int height) {
+  CS_CHECK(width >= 1 && height >= 1 && width <= kMaxSide && height <= kMaxSide,
+           "resize_nearest: bad size " << width << "x" << height);
+  Image out(width, height);
+  const uint8_t* src = image.data();
+  uint8_t* dst = out.data();
+  for (int y = 0; y < height; ++y) {
+    // The input pixel whose area holds this output pixel's centre.
+    const int sy = std::min(image.height() - 1, static_cast<int>((y + 0.5) * image.height() / height));
+    for (int x = 0; x < width; ++x) {
+      const int sx = std::min(image.width() - 1, static_cast<int>((x + 0.5) * image.width() / width));
+      const size_t s = (static_cast<size_t>(sy) * image.width() + sx) * 3;
+      const size_t d = (static_cast<size_t>(y) * width + x) * 3;
+      dst[d] = src[s], dst[d + 1] = src[s + 1], dst[d + 2] = src[s + 2];
+    }
+  }
+  return out;
+}
+
 namespace {
 
 // Source taps for output coordinate `o` of `out` samples over `in` samples.

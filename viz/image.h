@@ -85,10 +85,17 @@ Image to_image(const Tensor& t, const Normalization& norm = Normalization::min_m
 Image colorize(const Tensor& map, const Colormap& cmap,
                const Normalization& norm = Normalization::min_max());
 
+// A map of class indices (rows, cols) int32 as category_color()s, stretched
+// to width x height by nearest neighbour (never blending two classes' colours).
+Image label_map(const Tensor& labels, int width, int height);
+
 // ---- geometry ---------------------------------------------------------------
 
 // Every pixel becomes a factor x factor block (factor >= 1): crisp small images.
 Image enlarge(const Image& image, int factor);
+// Nearest-neighbour resize (half-pixel centres): every output pixel is a copy
+// of one input pixel, so categorical pictures (label maps) keep their colours.
+Image resize_nearest(const Image& image, int width, int height);
 // Bilinear resize with half-pixel centres (PyTorch align_corners=False), edges clamped.
 Image resize_bilinear(const Image& image, int width, int height);
 // The same for a row-major single-channel map of floats (w x h -> width x height).

@@ -247,7 +247,8 @@ std::string Report::html() const {
           out << "<span class=\"data\">Data:";
           for (const auto& d : f.data_files) {
             check_local_path(d, "data file");
-            out << " <a href=\"" << html_escape(url_path(d)) << "\" download>"
+            // download="" rather than a bare attribute: the page stays XML-parseable.
+            out << " <a href=\"" << html_escape(url_path(d)) << "\" download=\"\">"
                 << html_escape(std::filesystem::path(d).filename().string()) << "</a>";
           }
           out << "</span>";

@@ -1,5 +1,5 @@
-// Helpers for the rendering tests: a scratch folder per test and a small XML
-// well-formedness check for SVG output.
+// Helpers for the rendering tests: a scratch folder per test and small XML and
+// HTML well-formedness checks for SVG and report output.
 //
 // Set CONVSCOPE_VIZ_OUTPUT=<folder> to keep every picture the tests write
 // (one subfolder per test) and look at them.
@@ -144,6 +144,48 @@ inline ::testing::AssertionResult well_formed_xml(const std::string& xml) {
   if (!stack.empty()) return ::testing::AssertionFailure() << "unclosed <" << stack.back() << ">";
   if (roots != 1) return ::testing::AssertionFailure() << "no root element";
   return ::testing::AssertionSuccess();
+}
+
+// HTML5 as the report writes it, checked as XML: the doctype dropped, the
+// <style>/<script> bodies (raw text) emptied, and void elements (<img>, <meta>,
+// ...) treated as self-closing; then every other tag must be closed, nested
+// properly, with quoted attributes and escaped text (well_formed_xml).
+inline ::testing::AssertionResult well_formed_html(const std::string& html) {
+  std::string x = html;
+  if (x.rfind("<!DOCTYPE html>", 0) == 0) x.erase(0, 15);
+  for (const char* raw : {"style", "script"}) {
+    const std::string open = std::string("<") + raw, close = std::string("</") + raw + ">";
+    for (size_t at = x.find(open); at != std::string::npos; at = x.find(open, at + 1)) {
+      const size_t body = x.find('>', at);
+      const size_t end = x.find(close, at);
+      if (body == std::string::npos || end == std::string::npos)
+        return ::testing::AssertionFailure() << "unclosed <" << raw << ">";
+      x.erase(body + 1, end - body - 1);
+    }
+  }
+  for (const char* tag : {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                          "track", "wbr"}) {
+    const std::string open = std::string("<") + tag;
+    for (size_t at = x.find(open); at != std::string::npos; at = x.find(open, at + 1)) {
+      const char next = at + open.size() < x.size() ? x[at + open.size()] : '\0';
+      if (next != ' ' && next != '>' && next != '/' && next != '\n') continue;  // e.g. <image>, <colgroup>
+      // The tag's end outside quoted attribute values.
+      char quote = 0;
+      size_t k = at + open.size();
+      for (; k < x.size(); ++k) {
+        if (quote) {
+          if (x[k] == quote) quote = 0;
+        } else if (x[k] == '"' || x[k] == '\'') {
+          quote = x[k];
+        } else if (x[k] == '>') {
+          break;
+        }
+      }
+      if (k >= x.size()) return ::testing::AssertionFailure() << "unterminated <" << tag << ">";
+      if (x[k - 1] != '/') x.insert(x.begin() + static_cast<std::ptrdiff_t>(k), '/');
+    }
+  }
+  return well_formed_xml(x);
 }
 
 }  // namespace cs::testing

@@ -207,5 +207,58 @@ TEST(ClassModel, TheObjectiveRises) {
   EXPECT_GT(j.objective.back(), j.objective.front());
 }
 
+// The same maps on the GPU as on the CPU: the same tape, the CUDA kernels
+// underneath (guided ReLU, conv backward, softmax, occlusion batches).
+TEST(AttributionCuda, SaliencyGuidedGradcamSmoothgradOcclusionMatchTheCpu) {
+  CS_REQUIRE_CUDA();
+  models::Model m = models::build_model(models::load_net_spec("fashion-cnn"), 6);
+  m.net->eval();
+  const Tensor images = testing::random_tensor({3, 1, 28, 28}, testing::seed_for(), -1, 2);
+  const std::vector<int> classes = {1, 7, 4};  // fixed, so near-ties of a random net cannot differ
+  viz::SmoothGradOptions sg;
+  sg.samples = 6;
+  sg.seed = 11;  // the same noise on both devices (counter-based generator)
+  viz::OcclusionOptions occ;
+  occ.window = 7;
+  occ.stride = 5;
+  occ.batch_size = 9;  // several batches, the last one partial
+  occ.unit_layer = "features.6";
+  occ.unit_channel = 5;
+  models::DataSource source;
+  source.mean = {0.29f};
+  source.std = {0.35f};
+  auto run = [&](Device device) {
+    m.net->to(device);
+    const Tensor x = images.to(device);
+    struct Maps {
+      viz::InputGradients saliency, guided, smooth;
+      viz::GradCam cam;
+      viz::OcclusionResult occlusion;
+    } r;
+    r.saliency = viz::class_gradients(*m.net, x, classes, ag::ReluRule::Standard);
+    r.guided = viz::class_gradients(*m.net, x, classes, ag::ReluRule::Guided);
+    r.cam = viz::grad_cam(*m.net, x, classes, "features.10");
+    r.smooth = viz::smooth_grad(*m.net, x, classes, sg);
+    r.occlusion = viz::occlusion(*m.net, x.narrow(1, 1).reshape({1, 28, 28}), 3, source, occ);
+    m.net->to(Device::cpu());
+    return r;
+  };
+  const auto cpu = run(Device::cpu());
+  const auto gpu = run(Device::cuda());
+  EXPECT_CLOSE(gpu.saliency.gradients, cpu.saliency.gradients, 1e-5, 1e-4);
+  EXPECT_CLOSE(gpu.saliency.maps, cpu.saliency.maps, 1e-5, 1e-4);
+  EXPECT_CLOSE(gpu.guided.gradients, cpu.guided.gradients, 1e-5, 1e-4);
+  EXPECT_CLOSE(gpu.cam.maps, cpu.cam.maps, 1e-5, 1e-4);
+  EXPECT_CLOSE(gpu.cam.raw, cpu.cam.raw, 1e-5, 1e-4);
+  EXPECT_CLOSE(gpu.smooth.maps, cpu.smooth.maps, 1e-5, 1e-3);
+  for (size_t i = 0; i < classes.size(); ++i) EXPECT_NEAR(gpu.saliency.scores[i], cpu.saliency.scores[i], 1e-4);
+  ASSERT_EQ(gpu.occlusion.rows, cpu.occlusion.rows);
+  ASSERT_EQ(gpu.occlusion.cols, cpu.occlusion.cols);
+  EXPECT_CLOSE(gpu.occlusion.true_class_probability, cpu.occlusion.true_class_probability, 1e-6, 1e-4);
+  EXPECT_CLOSE(gpu.occlusion.top_class_probability, cpu.occlusion.top_class_probability, 1e-6, 1e-4);
+  EXPECT_CLOSE(gpu.occlusion.unit_activation, cpu.occlusion.unit_activation, 1e-5, 1e-4);
+  EXPECT_NEAR(gpu.occlusion.clean_probability, cpu.occlusion.clean_probability, 1e-6);
+}
+
 }  // namespace
 }  // namespace cs

@@ -1,4 +1,6 @@
 // Turning features back into pictures: L-BFGS, DeepDream, style transfer.
+#include <cmath>
+
 #include "kernels/elementwise.h"
 #include "kernels/reduce.h"
 #include "models/netspec.h"
@@ -59,6 +61,34 @@ TEST(DeepDream, TheObjectiveRisesAtEveryStep) {
   EXPECT_FALSE(testing::all_equal(c.image, a.image));
   o.channels = {999};
   EXPECT_THROW(viz::deep_dream(*m.net, image, o), Error);
+}
+
+// With jitter off DeepDream is deterministic arithmetic: the GPU follows the CPU
+// through every octave (bilinear resizes, gradient normalisation, clipping).
+TEST(DeepDreamCuda, WithoutJitterMatchesTheCpu) {
+  CS_REQUIRE_CUDA();
+  models::Model m = models::build_model(models::load_net_spec("fashion-cnn"), 2);
+  const Tensor image = testing::random_tensor({1, 28, 28}, testing::seed_for(), -1, 1);
+  viz::DreamOptions o;
+  o.layer = "features.6";
+  o.octaves = 2;
+  o.steps = 5;
+  o.jitter = 0;
+  o.step_size = 0.01;
+  o.channels = {3, 7, 11};
+  o.clip_low = -0.9;
+  o.clip_high = 2.0;
+  const viz::DreamResult cpu = viz::deep_dream(*m.net, image, o);
+  m.net->to(Device::cuda());
+  const viz::DreamResult gpu = viz::deep_dream(*m.net, image.to(Device::cuda()), o);
+  m.net->to(Device::cpu());
+  EXPECT_CLOSE(gpu.image, cpu.image, 1e-4, 1e-3);
+  ASSERT_EQ(gpu.octave_images.size(), cpu.octave_images.size());
+  for (size_t k = 0; k < cpu.octave_images.size(); ++k) EXPECT_CLOSE(gpu.octave_images[k], cpu.octave_images[k], 1e-4, 1e-3);
+  ASSERT_EQ(gpu.objective.size(), cpu.objective.size());
+  for (size_t k = 0; k < cpu.objective.size(); ++k)
+    for (size_t i = 0; i < cpu.objective[k].size(); ++i)
+      EXPECT_NEAR(gpu.objective[k][i], cpu.objective[k][i], 1e-3 * std::abs(cpu.objective[k][i]) + 1e-6) << k << "," << i;
 }
 
 viz::StyleOptions small_style() {

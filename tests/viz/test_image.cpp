@@ -1,5 +1,6 @@
 // Images: normalisation modes, constant and non-finite inputs, colormapping,
 // enlargement, resizing, overlays, composition, text and PNG files.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -138,6 +139,47 @@ TEST(ImageGeometry, BilinearUsesHalfPixelCentres) {
   const Image flat(5, 3, Color{9, 99, 199});
   const Image r = viz::resize_bilinear(flat, 11, 7);
   EXPECT_EQ(r, Image(11, 7, Color{9, 99, 199}));
+}
+
+TEST(ImageGeometry, NearestCopiesPixelsNeverBlends) {
+  viz::Image small(2, 1);
+  small.set(0, 0, {255, 0, 0});
+  small.set(1, 0, {0, 0, 255});
+  const viz::Image big = viz::resize_nearest(small, 5, 3);
+  EXPECT_EQ(big.width(), 5);
+  EXPECT_EQ(big.height(), 3);
+  // Output centres 0.5..4.5 over 5 px map to input x = 0, 0, 1 (2.5 * 2 / 5 = 1.0), 1, 1.
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 5; ++x) EXPECT_EQ(big.at(x, y), small.at(x < 2 ? 0 : 1, 0)) << x << "," << y;
+  EXPECT_EQ(viz::resize_nearest(big, 2, 1), small) << "shrinking back picks the same pixels";
+  EXPECT_THROW(viz::resize_nearest(small, 0, 3), Error);
+}
+
+TEST(ImageGeometry, LabelMapsKeepEveryPixelAClassColour) {
+  // Four classes in a 2x3 map, stretched to an odd size: no pixel may be a blend.
+  const Tensor labels = Tensor::from_vector(std::vector<int32_t>{0, 3, 3, 7, 7, 1}, {2, 3});
+  const viz::Image map = viz::label_map(labels, 13, 7);
+  EXPECT_EQ(map.width(), 13);
+  EXPECT_EQ(map.height(), 7);
+  const std::vector<viz::Color> legend = {viz::category_color(0), viz::category_color(1), viz::category_color(3),
+                                          viz::category_color(7)};
+  for (int y = 0; y < 7; ++y)
+    for (int x = 0; x < 13; ++x)
+      EXPECT_NE(std::find(legend.begin(), legend.end(), map.at(x, y)), legend.end()) << x << "," << y;
+  EXPECT_EQ(map.at(0, 0), viz::category_color(0));
+  EXPECT_EQ(map.at(12, 0), viz::category_color(3));
+  EXPECT_EQ(map.at(0, 6), viz::category_color(7));
+  EXPECT_EQ(map.at(12, 6), viz::category_color(1));
+  // A bilinear stretch of the same map does blend: the property above is not automatic.
+  viz::Image small(3, 2);
+  const std::vector<int32_t> v = labels.to_vector<int32_t>();
+  for (int i = 0; i < 6; ++i) small.set(i % 3, i / 3, viz::category_color(v[i]));
+  const viz::Image blended = viz::resize_bilinear(small, 13, 7);
+  int off_legend = 0;
+  for (int y = 0; y < 7; ++y)
+    for (int x = 0; x < 13; ++x) off_legend += std::find(legend.begin(), legend.end(), blended.at(x, y)) == legend.end();
+  EXPECT_GT(off_legend, 0);
+  EXPECT_THROW(viz::label_map(Tensor::zeros({2, 3}), 4, 4), Error) << "float labels are refused";
 }
 
 TEST(ImageCompose, OverlayBlendsAHeatmapResizedToTheImage) {

@@ -38,7 +38,7 @@ TEST(Report, HtmlShowsEveryFigureEscaped) {
   EXPECT_NE(html.find("src=\"loss.svg\""), std::string::npos);
   EXPECT_NE(html.find("src=\"filters/conv%201.png\""), std::string::npos);
   EXPECT_NE(html.find("width=\"640\""), std::string::npos);
-  EXPECT_NE(html.find("href=\"metrics.csv\" download"), std::string::npos);
+  EXPECT_NE(html.find("href=\"metrics.csv\" download=\"\""), std::string::npos);
   EXPECT_NE(html.find("First-layer filters &lt;5x5&gt;."), std::string::npos);
   EXPECT_NE(html.find("<title>Run &lt;a&gt; &amp; &quot;b&quot;</title>"), std::string::npos);
   EXPECT_EQ(html.find("<script>"), std::string::npos);
@@ -71,6 +71,23 @@ TEST(Report, MissingFileCheckFindsExactlyTheAbsentOnes) {
   EXPECT_EQ(viz::missing_report_files(path), (std::vector<std::string>{"loss.npy", "missing.png"}));
   write_file_atomic(dir.file("missing.png"), std::string("png"));
   EXPECT_EQ(viz::missing_report_files(path), (std::vector<std::string>{"loss.npy"}));
+}
+
+TEST(Report, HtmlIsWellFormed) {
+  const std::string html = sample_report().html();
+  EXPECT_TRUE(testing::well_formed_html(html));
+  // The check can fail: each of these breaks the page in one way.
+  auto broken = [&](const std::string& from, const std::string& to) {
+    std::string h = html;
+    const size_t at = h.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return h.replace(at, from.size(), to);
+  };
+  EXPECT_FALSE(testing::well_formed_html(broken("</figure>", "")));
+  EXPECT_FALSE(testing::well_formed_html(broken("</h2>", "</h3>")));
+  EXPECT_FALSE(testing::well_formed_html(broken("width=\"640\"", "width=640")));
+  EXPECT_FALSE(testing::well_formed_html(broken("Second paragraph &amp; more", "Second paragraph & more")));
+  EXPECT_FALSE(testing::well_formed_html(broken("</table>", "</tr></table>")));
 }
 
 TEST(Report, ReferencesParsedFromHtml) {
