@@ -48,7 +48,7 @@ std::unique_ptr<VizSession> open_viz_session(const VizSource& s) {
   models::DataConfig dc;
   dc.dataset = dataset.empty() ? "fashion-mnist" : dataset;
   dc.dir = data_dir;
-  dc.max_train = 1;  // the visualizations read the test split
+  dc.max_train = s.load_train ? s.max_train : 1;  // most visualizations read only the test split
   dc.max_test = s.max_test;
   if (!image_size.empty()) dc.image_size = std::stoll(image_size);
   session->data = models::load_dataset(dc, device, session->model.input_shape);

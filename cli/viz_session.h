@@ -17,6 +17,10 @@ struct VizSource {
   std::string run, checkpoint, model, out, device = "auto", dataset, data;
   std::vector<std::string> set;
   int64_t max_test = 0;
+  // Set by commands that read the train split (features --split train):
+  // otherwise only one training image is loaded, as nothing else reads them.
+  bool load_train = false;
+  int64_t max_train = 0;  // with load_train: the first N (0: all)
 };
 
 // Adds --run, --checkpoint, --model, --set, --out, --device, --dataset, --data, --max-test.
