@@ -19,7 +19,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // Bad flags: one line, like every other error.
+    std::cerr << "convscope: error: " << e.what() << " (see convscope --help)\n";
+    return e.get_exit_code();
   } catch (const cs::Error& e) {
     std::cerr << "convscope: error: " << e.message() << "\n";
     return 1;
