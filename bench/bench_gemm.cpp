@@ -2,13 +2,19 @@
 // path (OpenBLAS).
 //
 // GPU rows (CUDA builds; they skip without a device):
-//   BM_GemmCuda/<variant>/<shape>   a named variant (kernels::gemm_cuda_variant)
+//   BM_GemmCuda/<variant>/<shape>   a named variant (kernels::gemm_cuda_variant); on the
+//                                   linear-layer shapes only the production variant
 //   BM_CublasSgemm/<shape>          cuBLAS SGEMM, default math = fp32, TF32 off: the reference
 //   BM_CublasTf32/<shape>           cuBLAS with TF32 tensor cores, for context
-// Counters: FLOP/s (2*M*N*K per call, over the mean time), and
-// ratio_vs_cublas = (median time of cuBLAS fp32) / (median time of the row),
-// both medians measured in this process on the same GPU; the tf32_wmma rows
-// also get ratio_vs_cublas_tf32.
+// Shapes: squares 1024-8192 (NN; 4096 also TN and NT), then every linear
+// layer of fashion-cnn (batch 64, 256) and AlexNet/ZFNet (batch 1, 128) as
+// its three GEMMs (bench/model_layers.h).
+// Counters: FLOP/s (2*M*N*K per call, over the mean time); median_ms,
+// TFLOP/s and pct_peak (of the cuBLAS SGEMM 4096^3 rate measured in this
+// run, bench_util.h) from the median; ratio_vs_cublas = ratio = (median time
+// of cuBLAS fp32) / (median time of the row), both measured in this process
+// on the same GPU, L2 flushed before each call; the tf32_wmma rows also get
+// ratio_vs_cublas_tf32.
 // CPU rows: BM_GemmCpu/<shape>, FLOP/s only.
 #include <benchmark/benchmark.h>
 
@@ -19,6 +25,7 @@
 
 #include "bench/bench_util.h"
 #include "bench/gemm_bench.h"
+#include "bench/model_layers.h"
 #include "kernels/gemm.h"
 
 namespace cs::bench {
@@ -37,11 +44,11 @@ const std::vector<GemmShape>& gemm_bench_shapes() {
     // forward M = batch, N = out, K = in, B transposed; backward to the input
     // dx = dy W (M = batch, N = in, K = out); to the weight dW = dy^T x
     // (M = out, N = in, K = batch, A transposed).
-    s.push_back({"fashion_fc1_fwd_64x256x1152", 64, 256, 1152, Transpose::No, Transpose::Yes});
-    s.push_back({"alexnet_fc6_fwd_128x4096x9216", 128, 4096, 9216, Transpose::No, Transpose::Yes});
-    s.push_back({"alexnet_fc6_dx_128x9216x4096", 128, 9216, 4096, Transpose::No, Transpose::No});
-    s.push_back({"alexnet_fc6_dw_4096x9216x128", 4096, 9216, 128, Transpose::Yes, Transpose::No});
-    s.push_back({"alexnet_fc7_fwd_128x4096x4096", 128, 4096, 4096, Transpose::No, Transpose::Yes});
+    for (const LinearCase& l : gpu_layers().linear) {
+      s.push_back({l.name + "_fwd", l.batch, l.out, l.in, Transpose::No, Transpose::Yes, true});
+      s.push_back({l.name + "_dx", l.batch, l.in, l.out, Transpose::No, Transpose::No, true});
+      s.push_back({l.name + "_dw", l.out, l.in, l.batch, Transpose::Yes, Transpose::No, true});
+    }
     return s;
   }();
   return shapes;
@@ -70,27 +77,6 @@ int reps_for(const GemmShape& s) {
   return static_cast<int>(std::clamp(2e12 / gemm_flops(s), 3.0, 50.0));
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0.0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
-}
-
-// Median milliseconds of `work`, after warm-up runs.
-template <typename Work>
-double median_ms(Device device, Work&& work, int reps, int warmup = 3) {
-  for (int i = 0; i < warmup; ++i) work();
-  synchronize(device);
-  Timer timer(device);
-  std::vector<double> times;
-  for (int i = 0; i < reps; ++i) {
-    timer.start();
-    work();
-    times.push_back(timer.stop_ms());
-  }
-  return median(times);
-}
-
 // cuBLAS's median time for a shape, measured once per process (ms).
 double cublas_reference_ms(const GemmShape& s, bool tf32) {
   static std::map<std::pair<std::string, bool>, double> cache;
@@ -105,23 +91,6 @@ double cublas_reference_ms(const GemmShape& s, bool tf32) {
   return ms;
 }
 
-// Times each iteration with device events; returns the median (ms).
-template <typename Work>
-double timed_iterations(benchmark::State& state, Device device, Work&& work, int warmup = 3) {
-  for (int i = 0; i < warmup; ++i) work();
-  synchronize(device);
-  Timer timer(device);
-  std::vector<double> times;
-  for (auto _ : state) {
-    timer.start();
-    work();
-    const double ms = timer.stop_ms();
-    times.push_back(ms);
-    state.SetIterationTime(ms / 1e3);
-  }
-  return median(times);
-}
-
 void BM_GemmCuda(benchmark::State& state, const std::string& variant, const GemmShape& s) {
   const Device gpu = Device::cuda();
   if (!device_available(state, gpu)) return;
@@ -130,9 +99,14 @@ void BM_GemmCuda(benchmark::State& state, const std::string& variant, const Gemm
     kernels::gemm_cuda_variant(variant, o.a, s.ta, o.b, s.tb, o.c);
   });
   report_flops(state, gemm_flops(s));
+  const bool tf32 = variant == "tf32_wmma";
+  report_compute(state, gpu, gemm_flops(s), ms, tf32);
   if (cublas_gemm() && ms > 0) {
-    state.counters["ratio_vs_cublas"] = cublas_reference_ms(s, false) / ms;
-    if (variant == "tf32_wmma") state.counters["ratio_vs_cublas_tf32"] = cublas_reference_ms(s, true) / ms;
+    const double ref = cublas_reference_ms(s, false);
+    state.counters["ratio_vs_cublas"] = state.counters["ratio"] = ref / ms;
+    state.counters["ref_ms"] = ref;
+    state.SetLabel("vs cuBLAS SGEMM (fp32)");
+    if (tf32) state.counters["ratio_vs_cublas_tf32"] = cublas_reference_ms(s, true) / ms;
   }
 }
 
@@ -142,18 +116,23 @@ void BM_Cublas(benchmark::State& state, const GemmShape& s, bool tf32) {
   Operands o = make_operands(s, gpu);
   const double ms = timed_iterations(state, gpu, [&] { cublas_gemm()(o.a, s.ta, o.b, s.tb, o.c, tf32); });
   report_flops(state, gemm_flops(s));
+  report_compute(state, gpu, gemm_flops(s), ms, tf32);
+  state.SetLabel(tf32 ? "cuBLAS TF32 tensor cores" : "cuBLAS SGEMM (fp32)");
   if (ms > 0) state.counters["ratio_vs_cublas"] = cublas_reference_ms(s, false) / ms;
 }
 
 void BM_GemmCpu(benchmark::State& state, const GemmShape& s) {
   const Device cpu = Device::cpu();
   Operands o = make_operands(s, cpu);
-  run_timed(state, cpu, [&] { kernels::gemm(o.a, s.ta, o.b, s.tb, o.c); }, 1);
+  const double ms = timed_iterations(state, cpu, [&] { kernels::gemm(o.a, s.ta, o.b, s.tb, o.c); }, 1);
   report_flops(state, gemm_flops(s));
+  report_compute(state, cpu, gemm_flops(s), ms);
 }
 
-// The slow teaching variants skip the largest sizes (seconds per call).
+// The slow teaching variants skip the largest sizes (seconds per call); the
+// linear-layer shapes run the production variant (the last) only.
 bool worth_timing(const std::string& variant, const GemmShape& s) {
+  if (s.layer) return variant == kernels::gemm_cuda_variants().back();
   const bool slow = variant == "naive" || variant == "smem_tiled";
   return !(slow && gemm_flops(s) > 2.0 * 4096.0 * 4096.0 * 4096.0);
 }
@@ -174,7 +153,7 @@ bool worth_timing(const std::string& variant, const GemmShape& s) {
        {GemmShape{"256x256x256_NN", 256, 256, 256, Transpose::No, Transpose::No},
         GemmShape{"512x512x512_NN", 512, 512, 512, Transpose::No, Transpose::No},
         GemmShape{"1024x1024x1024_NN", 1024, 1024, 1024, Transpose::No, Transpose::No},
-        GemmShape{"fashion_fc1_fwd_64x256x1152", 64, 256, 1152, Transpose::No, Transpose::Yes}})
+        GemmShape{"fashion_fc1_n16_1152x256_fwd", 16, 256, 1152, Transpose::No, Transpose::Yes, true}})
     benchmark::RegisterBenchmark(("BM_GemmCpu/" + s.name).c_str(), BM_GemmCpu, s)
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);

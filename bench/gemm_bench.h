@@ -11,12 +11,14 @@ namespace cs::bench {
 
 // One GEMM problem: C (M, N) = op(A) (M, K) * op(B) (K, N).
 struct GemmShape {
-  std::string name;  // "4096x4096x4096_NN", "alexnet_fc6_fwd", ...
+  std::string name;  // "4096x4096x4096_NN", "alexnet_fc6_n128_9216x4096_fwd", ...
   int64_t m, n, k;
   kernels::Transpose ta, tb;
+  bool layer = false;  // a linear layer's GEMM (not a square)
 };
 
-// Square sizes, then the linear layers of fashion-cnn and AlexNet.
+// Square sizes, then the linear layers of fashion-cnn and AlexNet/ZFNet
+// (forward, dx and dW of each, bench/model_layers.h).
 const std::vector<GemmShape>& gemm_bench_shapes();
 
 inline double gemm_flops(const GemmShape& s) { return 2.0 * s.m * s.n * s.k; }
