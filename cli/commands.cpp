@@ -23,6 +23,7 @@ void register_all_commands(CLI::App& app) {
   register_predict(app);
   register_summary(app);
   register_gradients(app);
+  register_bench(app);
   register_info(app);
 }
 

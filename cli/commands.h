@@ -27,6 +27,7 @@ void register_predict(CLI::App& app);
 void register_gradients(CLI::App& app);
 void register_viz(CLI::App& app);
 void register_report(CLI::App& app);
+void register_bench(CLI::App& app);
 
 // Every visualization of a run with default settings (viz all, and train's pictures).
 void write_all_figures(viz::VizContext& context, bool quick);
