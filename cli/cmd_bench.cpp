@@ -154,7 +154,8 @@ double to_ms(double t, const std::string& unit) {
 
 // "BM_ConvFwd/cuda:implicit_gemm/alexnet_conv1_..." -> op, impl, shape; the
 // GEMM rows (BM_GemmCuda/<variant>/<shape>, BM_CublasSgemm/<shape>, ...) and
-// the end-to-end rows (BM_Train/<model>/n<batch>/<dev>) are spelled differently.
+// the end-to-end rows (BM_Train/<model>/n<batch>/<dev>) and the visualization
+// rows (BM_Viz/<technique>/<workload>/<dev>) are spelled differently.
 void split_name(Row& r) {
   std::vector<std::string> parts;
   std::stringstream in(r.name);
@@ -177,6 +178,8 @@ void split_name(Row& r) {
     r.shape = rest(1, parts.size());
   } else if ((family == "Train" || family == "Infer") && parts.size() >= 4) {
     r.op = family, r.impl = parts.back(), r.shape = rest(1, parts.size() - 1);
+  } else if (family == "Viz" && parts.size() >= 4) {  // BM_Viz/<technique>/<workload...>/<dev>
+    r.op = "Viz:" + parts[1], r.impl = parts.back(), r.shape = rest(2, parts.size() - 1);
   } else {
     r.op = family, r.impl = parts.size() > 1 ? parts[1] : "", r.shape = rest(2, parts.size());
   }

@@ -5,10 +5,11 @@
 # and write logs and a summary into OUT_DIR.
 #
 #   scripts/gpu-check.sh OUT_DIR [--quick-bench] [--bench-filter REGEX] [--stb DIR]
-#                                [--no-bench] [--no-peer]
+#                                [--no-bench] [--no-peer] [--pack]
 #
 # --stb DIR: folder holding stb_image.h when the system has no libstb-dev.
 # --no-bench / --no-peer: skip the benchmarks / the PyTorch peer check.
+# --pack: leave only summary.txt, bench.md, compare.md and logs.tar.gz (all logs).
 #
 # Finds the CUDA toolkit (PATH or /usr/local/cuda) and cuDNN (system install,
 # or the pip wheel nvidia-cudnn-* found through python3). Debian packages the
@@ -18,13 +19,14 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-out="${1:?usage: scripts/gpu-check.sh OUT_DIR [--quick-bench] [--bench-filter REGEX] [--stb DIR] [--no-bench] [--no-peer]}"
+out="${1:?usage: scripts/gpu-check.sh OUT_DIR [--quick-bench] [--bench-filter REGEX] [--stb DIR] [--no-bench] [--no-peer] [--pack]}"
 shift
 bench_filter="."
 bench_min_time="0.2"
 stb_dir=""
 run_bench=1
 run_peer=1
+pack=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick-bench) bench_min_time="0.05"; shift ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --stb) stb_dir="$(cd "$2" && pwd)"; shift 2 ;;
     --no-bench) run_bench=0; shift ;;
     --no-peer) run_peer=0; shift ;;
+    --pack) pack=1; shift ;;
     *) echo "gpu-check: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -168,16 +171,35 @@ elif [ "$run_peer" = 1 ]; then
 fi
 
 # ---- benchmarks ----------------------------------------------------------------------------
+# convscope bench writes bench.json (Google Benchmark's JSON), bench.md (the
+# table) and bench.log; with PyTorch present, its baselines and the ratio table
+# of the end-to-end rows follow (bench/compare.py).
 start=$(date +%s)
 if [ "$run_bench" = 0 ]; then
   note "benchmarks: skipped (--no-bench)"
-elif "$build/bench/convscope_bench" --benchmark_filter="$bench_filter" \
-     --benchmark_min_time="${bench_min_time}" --benchmark_format=console \
-     --benchmark_out="$out/bench.json" --benchmark_out_format=json > "$out/bench.log" 2>&1; then
-  note "benchmarks: ok in $(( $(date +%s) - start )) s (bench.json, bench.log)"
+elif "$build/cli/convscope" bench --bench-binary "$build/bench/convscope_bench" --filter "$bench_filter" \
+       --min-time "$bench_min_time" --out "$out/bench.json" > "$out/bench-table.txt" 2>&1; then
+  note "benchmarks: ok in $(( $(date +%s) - start )) s (bench.json, bench.md, bench.log)"
+  if python3 -c 'import torch, torchvision' 2>/dev/null; then
+    start=$(date +%s)
+    if python3 bench/pytorch_baseline.py --out "$out/pytorch.json" --precision fp32 tf32 bf16 > "$out/pytorch.log" 2>&1 \
+       && python3 bench/compare.py --convscope "$out/bench.json" --pytorch "$out/pytorch.json" \
+            > "$out/compare.md" 2>> "$out/pytorch.log" \
+       && python3 bench/pytorch_viz_baseline.py --out "$out/pytorch_viz.json" >> "$out/pytorch.log" 2>&1; then
+      note "PyTorch baselines: ok in $(( $(date +%s) - start )) s (pytorch.json, pytorch_viz.json, compare.md)"
+    else
+      note "FAIL: PyTorch baselines (see pytorch.log)"; tail -20 "$out/pytorch.log"; status=1
+    fi
+  fi
 else
-  note "FAIL: benchmarks (see bench.log)"; tail -20 "$out/bench.log"; status=1
+  note "FAIL: benchmarks (see bench-table.txt, bench.log)"; tail -20 "$out/bench-table.txt"; status=1
 fi
 
 [ "$status" -eq 0 ] && note "gpu-check: PASS" || note "gpu-check: FAIL"
+# --pack: every log in one archive beside the summary and the tables, for
+# transports that bring back only a few files.
+if [ "$pack" = 1 ]; then
+  (cd "$out" && tar czf logs.tar.gz --exclude=logs.tar.gz . && \
+     find . -type f ! -name logs.tar.gz ! -name summary.txt ! -name bench.md ! -name compare.md -delete)
+fi
 exit "$status"
