@@ -35,16 +35,8 @@ void BM_Dropout(benchmark::State& state, const RowsCase& c, bool backward, Devic
   });
 }
 
-void register_rows(const std::vector<RowsCase>& cases, Device device, const std::string& dev) {
-  for (const RowsCase& c : cases)
-    for (bool bwd : {false, true})
-      add_row(std::string(bwd ? "BM_DropoutBwd/" : "BM_DropoutFwd/") + dev + "/" + c.name,
-              [c, bwd, device](benchmark::State& s) { BM_Dropout(s, c, bwd, device); });
-}
-
 [[maybe_unused]] const bool registered = [] {
-  register_rows(gpu_layers().dropout, Device::cuda(), "cuda");
-  register_rows(cpu_layers().dropout, Device::cpu(), "cpu");
+  add_fwd_bwd_device_rows(&ModelLayers::dropout, "DropoutFwd", "DropoutBwd", BM_Dropout);
   return true;
 }();
 

@@ -16,18 +16,7 @@
 namespace cs::bench {
 namespace {
 
-enum class Op { MaxFwd, MaxBwd, AvgFwd, AvgBwd };
-const char* family(Op op) {
-  switch (op) {
-    case Op::MaxFwd: return "MaxPoolFwd";
-    case Op::MaxBwd: return "MaxPoolBwd";
-    case Op::AvgFwd: return "AvgPoolFwd";
-    case Op::AvgBwd: return "AvgPoolBwd";
-  }
-  return "?";
-}
-
-void BM_Pool(benchmark::State& state, const PoolCase& c, Op op, Device device) {
+void BM_Pool(benchmark::State& state, const PoolCase& c, PoolOp op, Device device) {
   if (!device_available(state, device)) return;
   guarded(state, [&] {
     Tensor x = Tensor::uniform(c.x_shape(), -1, 1, 1, device);     // (N, C, H, W)
@@ -36,36 +25,32 @@ void BM_Pool(benchmark::State& state, const PoolCase& c, Op op, Device device) {
     Tensor gy = Tensor::uniform(c.y_shape(), -1, 1, 2, device);
     Tensor gx = Tensor::empty(c.x_shape(), device);
     const Cost cost{0, kF32 * static_cast<double>(x.numel() + y.numel())};
-    const std::string key = std::string(family(op)) + "/" + c.name;
+    const std::string key = std::string(pool_family(op)) + "/" + c.name;
     switch (op) {
-      case Op::MaxFwd:
+      case PoolOp::MaxFwd:
         measure_row(state, device, cost, [&] { kernels::max_pool2d_forward(x, y, switches, c.args); }, key);
         break;
-      case Op::MaxBwd:
+      case PoolOp::MaxBwd:
         kernels::max_pool2d_forward(x, y, switches, c.args);  // the switches backward routes through
         measure_row(state, device, cost,
                     [&] { kernels::max_pool2d_backward(gy, switches, gx, c.args); }, key);
         break;
-      case Op::AvgFwd:
+      case PoolOp::AvgFwd:
         measure_row(state, device, cost, [&] { kernels::avg_pool2d_forward(x, y, c.args); }, key);
         break;
-      case Op::AvgBwd:
+      case PoolOp::AvgBwd:
         measure_row(state, device, cost, [&] { kernels::avg_pool2d_backward(gy, gx, c.args); }, key);
         break;
     }
   });
 }
 
-void register_rows(const std::vector<PoolCase>& cases, Device device, const std::string& dev) {
-  for (const PoolCase& c : cases)
-    for (Op op : {Op::MaxFwd, Op::MaxBwd, Op::AvgFwd, Op::AvgBwd})
-      add_row(std::string("BM_") + family(op) + "/" + dev + "/" + c.name,
-              [c, op, device](benchmark::State& s) { BM_Pool(s, c, op, device); });
-}
-
 [[maybe_unused]] const bool registered = [] {
-  register_rows(gpu_layers().pool, Device::cuda(), "cuda");
-  register_rows(cpu_layers().pool, Device::cpu(), "cpu");
+  for_each_device_case(&ModelLayers::pool, [](const PoolCase& c, Device device, const std::string& dev) {
+    for (PoolOp op : kPoolOps)
+      add_row(row_name(pool_family(op), dev, c.name),
+              [c, op, device](benchmark::State& s) { BM_Pool(s, c, op, device); });
+  });
   return true;
 }();
 

@@ -27,16 +27,8 @@ void BM_Relu(benchmark::State& state, const ConvCase& c, bool backward, Device d
   });
 }
 
-void register_rows(const std::vector<ConvCase>& cases, Device device, const std::string& dev) {
-  for (const ConvCase& c : cases)
-    for (bool bwd : {false, true})
-      add_row(std::string(bwd ? "BM_ReluBwd/" : "BM_ReluFwd/") + dev + "/" + c.name,
-              [c, bwd, device](benchmark::State& s) { BM_Relu(s, c, bwd, device); });
-}
-
 [[maybe_unused]] const bool registered = [] {
-  register_rows(gpu_layers().conv, Device::cuda(), "cuda");
-  register_rows(cpu_layers().conv, Device::cpu(), "cpu");
+  add_fwd_bwd_device_rows(&ModelLayers::conv, "ReluFwd", "ReluBwd", BM_Relu);
   return true;
 }();
 

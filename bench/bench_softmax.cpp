@@ -59,16 +59,12 @@ void BM_Softmax(benchmark::State& state, const RowsCase& c, Op op, Device device
   });
 }
 
-void register_rows(const std::vector<RowsCase>& cases, Device device, const std::string& dev) {
-  for (const RowsCase& c : cases)
-    for (Op op : {Op::Fwd, Op::Bwd, Op::XentFwd, Op::XentBwd})
-      add_row(std::string("BM_") + family(op) + "/" + dev + "/" + c.name,
-              [c, op, device](benchmark::State& s) { BM_Softmax(s, c, op, device); });
-}
-
 [[maybe_unused]] const bool registered = [] {
-  register_rows(gpu_layers().softmax, Device::cuda(), "cuda");
-  register_rows(cpu_layers().softmax, Device::cpu(), "cpu");
+  for_each_device_case(&ModelLayers::softmax, [](const RowsCase& c, Device device, const std::string& dev) {
+    for (Op op : {Op::Fwd, Op::Bwd, Op::XentFwd, Op::XentBwd})
+      add_row(row_name(family(op), dev, c.name),
+              [c, op, device](benchmark::State& s) { BM_Softmax(s, c, op, device); });
+  });
   return true;
 }();
 

@@ -63,19 +63,32 @@ inline double median(std::vector<double> v) {
 // the current stream; a no-op on the CPU. Run outside the timed region.
 void flush_l2(Device device);
 
+// Calls `work` `warmup` times and waits for the device: what every timing
+// below does first.
+template <typename Work>
+void warm_up(Device device, Work& work, int warmup) {
+  for (int i = 0; i < warmup; ++i) work();
+  synchronize(device);
+}
+
+// One call of `work` timed with `timer`'s device events, L2 flushed first
+// when `flush`; returns milliseconds.
+template <typename Work>
+double timed_call(Timer& timer, Device device, Work& work, bool flush) {
+  if (flush) flush_l2(device);
+  timer.start();
+  work();
+  return timer.stop_ms();
+}
+
 // Runs `work` a few times to warm up, then once per iteration, timing each
 // with device events (manual time: use ->UseManualTime()). No flush: for the
 // throughput of repeated calls (elementwise ops, training steps).
 template <typename Work>
 void run_timed(benchmark::State& state, Device device, Work&& work, int warmup = 3) {
-  for (int i = 0; i < warmup; ++i) work();
-  synchronize(device);
+  warm_up(device, work, warmup);
   Timer timer(device);
-  for (auto _ : state) {
-    timer.start();
-    work();
-    state.SetIterationTime(timer.stop_ms() / 1e3);
-  }
+  for (auto _ : state) state.SetIterationTime(timed_call(timer, device, work, false) / 1e3);
 }
 
 // Times each iteration with device events, flushing L2 before each when
@@ -83,17 +96,12 @@ void run_timed(benchmark::State& state, Device device, Work&& work, int warmup =
 template <typename Work>
 double timed_iterations(benchmark::State& state, Device device, Work&& work, int warmup = 3,
                         bool flush = true) {
-  for (int i = 0; i < warmup; ++i) work();
-  synchronize(device);
+  warm_up(device, work, warmup);
   Timer timer(device);
   std::vector<double> times;
   for (auto _ : state) {
-    if (flush) flush_l2(device);
-    timer.start();
-    work();
-    const double ms = timer.stop_ms();
-    times.push_back(ms);
-    state.SetIterationTime(ms / 1e3);
+    times.push_back(timed_call(timer, device, work, flush));
+    state.SetIterationTime(times.back() / 1e3);
   }
   const double ms = median(times);
   state.counters["median_ms"] = ms;
@@ -115,8 +123,7 @@ inline int min_repeats(Device device) { return device.is_cuda() ? 10 : 3; }
 template <typename Work>
 double timed_repeats(benchmark::State& state, Device device, Work&& work, int warmup = 3,
                      bool flush = true) {
-  for (int i = 0; i < warmup; ++i) work();
-  synchronize(device);
+  warm_up(device, work, warmup);
   Timer timer(device);
   std::vector<double> times;
   const double budget_ms = repeat_budget_s() * 1e3;
@@ -125,12 +132,8 @@ double timed_repeats(benchmark::State& state, Device device, Work&& work, int wa
     double total_ms = 0;
     while (static_cast<int>(times.size()) < min_repeats(device) ||
            (total_ms < budget_ms && static_cast<int>(times.size()) < kMaxRepeats)) {
-      if (flush) flush_l2(device);
-      timer.start();
-      work();
-      const double ms = timer.stop_ms();
-      times.push_back(ms);
-      total_ms += ms;
+      times.push_back(timed_call(timer, device, work, flush));
+      total_ms += times.back();
     }
     state.SetIterationTime(median(times) / 1e3);
   }
@@ -144,16 +147,10 @@ double timed_repeats(benchmark::State& state, Device device, Work&& work, int wa
 // benchmark loop (references measured for a ratio, peaks).
 template <typename Work>
 double median_ms(Device device, Work&& work, int reps, int warmup = 3, bool flush = true) {
-  for (int i = 0; i < warmup; ++i) work();
-  synchronize(device);
+  warm_up(device, work, warmup);
   Timer timer(device);
   std::vector<double> times;
-  for (int i = 0; i < reps; ++i) {
-    if (flush) flush_l2(device);
-    timer.start();
-    work();
-    times.push_back(timer.stop_ms());
-  }
+  for (int i = 0; i < reps; ++i) times.push_back(timed_call(timer, device, work, flush));
   return median(times);
 }
 
@@ -210,6 +207,11 @@ benchmark::internal::Benchmark* add_row(const std::string& name, Fn&& fn) {
       ->UseManualTime()
       ->Iterations(1)
       ->Unit(benchmark::kMillisecond);
+}
+
+// "BM_<family>/<dev>/<case>": every kernel row's name (dev: cuda, cpu, cudnn, ...).
+inline std::string row_name(const std::string& family, const std::string& dev, const std::string& case_name) {
+  return "BM_" + family + "/" + dev + "/" + case_name;
 }
 
 // What one call costs: FLOPs for compute-bound ops, else minimum bytes.

@@ -9,6 +9,16 @@ double ConvCase::flops() const {
   return 2.0 * static_cast<double>(n * k * y[2] * y[3]) * static_cast<double>((c / args.groups) * r * s);
 }
 
+const char* pool_family(PoolOp op) {
+  switch (op) {
+    case PoolOp::MaxFwd: return "MaxPoolFwd";
+    case PoolOp::MaxBwd: return "MaxPoolBwd";
+    case PoolOp::AvgFwd: return "AvgPoolFwd";
+    case PoolOp::AvgBwd: return "AvgPoolBwd";
+  }
+  return "?";
+}
+
 namespace {
 
 using kernels::Conv2dArgs;

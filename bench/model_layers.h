@@ -12,9 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/conv2d.h"
 #include "kernels/lrn.h"
 #include "kernels/pool.h"
+#include "runtime/tensor.h"
 
 namespace cs::bench {
 
@@ -39,6 +41,14 @@ struct PoolCase {
   Shape x_shape() const { return {n, c, h, w}; }
   Shape y_shape() const { return kernels::pool2d_output_shape(x_shape(), args); }
 };
+
+// The four pooling row families (bench_pool.cpp and its cuDNN reference):
+// "MaxPoolFwd", "MaxPoolBwd", "AvgPoolFwd", "AvgPoolBwd".
+enum class PoolOp { MaxFwd, MaxBwd, AvgFwd, AvgBwd };
+inline constexpr PoolOp kPoolOps[] = {PoolOp::MaxFwd, PoolOp::MaxBwd, PoolOp::AvgFwd, PoolOp::AvgBwd};
+const char* pool_family(PoolOp op);
+inline bool is_max(PoolOp op) { return op == PoolOp::MaxFwd || op == PoolOp::MaxBwd; }
+inline bool is_backward(PoolOp op) { return op == PoolOp::MaxBwd || op == PoolOp::AvgBwd; }
 
 // x: (n, c, h, w): batch norm (per channel) and LRN (across channels).
 struct ChannelCase {
@@ -74,5 +84,27 @@ const ModelLayers& gpu_layers();
 // The CPU cases, small enough to run in seconds: fashion-cnn at batch 16,
 // and ZFNet's LRN layers at batch 1.
 const ModelLayers& cpu_layers();
+
+// How the kernel suites register their rows: add(case, Device::cuda(), "cuda")
+// for each GPU case of one layer kind, then add(case, Device::cpu(), "cpu")
+// for each CPU case; e.g. for_each_device_case(&ModelLayers::pool, add).
+template <typename Case, typename Add>
+void for_each_device_case(std::vector<Case> ModelLayers::*kind, Add&& add) {
+  for (const Case& c : gpu_layers().*kind) add(c, Device::cuda(), std::string("cuda"));
+  for (const Case& c : cpu_layers().*kind) add(c, Device::cpu(), std::string("cpu"));
+}
+
+// The forward and backward rows of one layer kind on both devices,
+// BM_<fwd_family>/<dev>/<case> and BM_<bwd_family>/<dev>/<case>, each
+// running bm(state, case, backward, device).
+template <typename Case>
+void add_fwd_bwd_device_rows(std::vector<Case> ModelLayers::*kind, const char* fwd_family, const char* bwd_family,
+                             void (*bm)(benchmark::State&, const Case&, bool, Device)) {
+  for_each_device_case(kind, [&](const Case& c, Device device, const std::string& dev) {
+    for (bool bwd : {false, true})
+      add_row(row_name(bwd ? bwd_family : fwd_family, dev, c.name),
+              [bm, c, bwd, device](benchmark::State& s) { bm(s, c, bwd, device); });
+  });
+}
 
 }  // namespace cs::bench

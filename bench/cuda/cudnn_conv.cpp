@@ -78,6 +78,8 @@ class Conv {
                                                    a.dilation_h, a.dilation_w,
                                                    CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     CS_CUDNN_CHECK(cudnnSetConvolutionGroupCount(cd_, a.groups));
+    // Not CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION: that lets cuDNN down-convert
+    // fp32 to fp16, which would be neither TF32 nor the PyTorch setting.
     CS_CUDNN_CHECK(cudnnSetConvolutionMathType(cd_, tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
     choice_ = choose(std::string(family(dir)) + "/" + c.name + (tf32 ? "/tf32" : ""));
     // TF32 rows run with the math type of the result they chose (it may be
@@ -157,14 +159,10 @@ class Conv {
 [[maybe_unused]] const bool registered = [] {
   for (const ConvCase& c : gpu_layers().conv)
     for (Dir d : {Dir::Fwd, Dir::BwdData, Dir::BwdWeight}) {
-      const std::string key = std::string(family(d)) + "/" + c.name;
       const Cost cost{c.flops(), 0};
-      auto make = [c, d] { return std::make_unique<Conv>(c, d, false); };
-      register_reference(key, make);
-      add_row(std::string("BM_") + family(d) + "/cudnn/" + c.name,
-              [key, cost, make](benchmark::State& s) { reference_row(s, key, cost, make); });
+      add_reference_row(family(d), c.name, cost, [c, d] { return std::make_unique<Conv>(c, d, false); });
       if (c.n == 128)  // TF32 for context on the large layers
-        add_row(std::string("BM_") + family(d) + "/cudnn_tf32/" + c.name,
+        add_row(row_name(family(d), "cudnn_tf32", c.name),
                 [cost, c, d](benchmark::State& s) {
                   reference_row(s, "", cost, [c, d] { return std::make_unique<Conv>(c, d, true); }, true);
                 });

@@ -28,6 +28,17 @@ void set_nchw(cudnnTensorDescriptor_t desc, const Shape& shape) {
   CS_CUDNN_CHECK(cudnnSetTensor4dDescriptor(desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d(0), d(1), d(2), d(3)));
 }
 
+FwdBwdOp::FwdBwdOp(const Shape& x_shape, const Shape& y_shape, bool backward, double x_bound)
+    : backward_(backward) {
+  const Device gpu = Device::cuda();
+  x_ = Tensor::uniform(x_shape, -x_bound, x_bound, 1, gpu);
+  y_ = Tensor::empty(y_shape, gpu);
+  gy_ = Tensor::uniform(y_shape, -1, 1, 2, gpu);
+  gx_ = Tensor::empty(x_shape, gpu);
+  set_nchw(xd_, x_shape);
+  set_nchw(yd_, y_shape);
+}
+
 namespace {
 // The cuDNN actually loaded (the pip wheel's may differ from the headers), in the JSON context.
 [[maybe_unused]] const bool context_added = [] {

@@ -5,7 +5,9 @@
 
 #include <cudnn.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "bench/bench_util.h"
 #include "bench/reference.h"
@@ -57,6 +59,35 @@ using DropoutDesc = Desc<cudnnDropoutDescriptor_t, cudnnCreateDropoutDescriptor,
 // An fp32 NCHW descriptor for a 4-D shape, or a 2-D (N, K) one as (N, K, 1, 1).
 void set_nchw(cudnnTensorDescriptor_t desc, const Shape& shape);
 
+// What most reference cases hold: the forward's input x and output y, the
+// backward's output gradient gy and input gradient gx (x uniform in
+// [-x_bound, x_bound], gy in [-1, 1]; outputs unset), fp32 NCHW with
+// descriptors xd (x, gx) and yd (y, gy). run() calls forward() or, for a
+// backward case, backward(); a subclass ends its constructor with prime(),
+// which runs the forward once for what the backward reads (y, the saved
+// statistics, the dropout mask).
+class FwdBwdOp {
+ public:
+  virtual ~FwdBwdOp() = default;
+  FwdBwdOp(const FwdBwdOp&) = delete;
+  FwdBwdOp& operator=(const FwdBwdOp&) = delete;
+  void run() { backward_ ? backward() : forward(); }
+  virtual std::string what() const = 0;
+
+ protected:
+  FwdBwdOp(const Shape& x_shape, const Shape& y_shape, bool backward, double x_bound = 1);
+  void prime() {
+    if (backward_) forward();
+  }
+  virtual void forward() = 0;
+  virtual void backward() = 0;
+
+  static constexpr float kOne = 1.f, kZero = 0.f;  // alpha and beta (fp32 data: float)
+  bool backward_;
+  Tensor x_, y_, gy_, gx_;
+  TensorDesc xd_, yd_;
+};
+
 // A reference row: skips without a device; builds the case with make()
 // (an object with run() and what()), times run() as our rows are timed,
 // labels the row and records the result as the reference of `key` (empty:
@@ -84,6 +115,27 @@ void register_reference(const std::string& key, Make make) {
     const double ms = median_ms(Device::cuda(), [&] { op->run(); }, 20);
     return {ms, op->what()};
   });
+}
+
+// Registers the row BM_<family>/cudnn/<case>, the reference of key
+// "<family>/<case>", and that key's on-demand measurement.
+template <typename Make>
+void add_reference_row(const std::string& family, const std::string& case_name, const Cost& cost, Make make) {
+  const std::string key = family + "/" + case_name;
+  register_reference(key, make);
+  add_row(row_name(family, "cudnn", case_name),
+          [key, cost, make](benchmark::State& s) { reference_row(s, key, cost, make); });
+}
+
+// The forward and backward reference rows of each case, Op(case, backward)
+// costing cost(case, backward).
+template <typename Op, typename Case, typename CostFn>
+void add_fwd_bwd_rows(const std::vector<Case>& cases, const std::string& fwd_family,
+                      const std::string& bwd_family, CostFn cost) {
+  for (const Case& c : cases)
+    for (bool bwd : {false, true})
+      add_reference_row(bwd ? bwd_family : fwd_family, c.name, cost(c, bwd),
+                        [c, bwd] { return std::make_unique<Op>(c, bwd); });
 }
 
 }  // namespace cs::bench::cudnn
