@@ -66,6 +66,19 @@ for d in /usr /usr/local/cuda; do [ -f "$d/include/cudnn.h" ] && cudnn_root="$d"
 if [ -z "$cudnn_root" ] && command -v python3 >/dev/null; then
   cudnn_root=$(python3 -c 'import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__))' 2>/dev/null \
                || python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null || true)
+  # Wheels whose layout differs: the folder above the lib/ that holds libcudnn.so.9.
+  if [ -z "$cudnn_root" ] || [ ! -f "$cudnn_root/include/cudnn.h" ]; then
+    cudnn_root=$(python3 - <<'PY' 2>/dev/null || true
+import glob, os, site
+for base in site.getsitepackages():
+    for lib in glob.glob(os.path.join(base, "nvidia", "**", "libcudnn.so.9"), recursive=True):
+        root = os.path.dirname(os.path.dirname(lib))
+        if os.path.exists(os.path.join(root, "include", "cudnn.h")):
+            print(root)
+            raise SystemExit
+PY
+)
+  fi
 fi
 if [ -n "$cudnn_root" ]; then
   note "cuDNN: $cudnn_root"
