@@ -30,7 +30,7 @@ void register_eval(CLI::App& app) {
   cmd->add_flag("--non-strict", o->non_strict, "Load the tensors that match and ignore the rest");
   set_action(cmd, [o] {
     const Device device = parse_device(o->device);
-    if (device.is_cpu() && o->device == "auto") std::printf("no CUDA device: running on CPU\n");
+    say_once_if_cpu_fallback(device, o->device);
     models::LoadedCheckpoint loaded = models::load_checkpoint(
         o->checkpoint, o->model, parse_set_options(o->set), !o->non_strict);
     loaded.model.net->to(device);

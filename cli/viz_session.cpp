@@ -39,7 +39,7 @@ std::unique_ptr<VizSession> open_viz_session(const VizSource& s) {
   CS_CHECK(!out.empty(), "name a folder for the pictures with --out DIR");
   CS_CHECK(file_exists(checkpoint), "cannot find the checkpoint " << checkpoint);
   const Device device = parse_device(s.device);
-  if (device.is_cpu() && s.device == "auto") std::printf("no CUDA device: running on CPU\n");
+  say_once_if_cpu_fallback(device, s.device);
   auto session = std::make_unique<VizSession>();
   models::LoadedCheckpoint loaded = models::load_checkpoint(checkpoint, s.model, parse_set_options(s.set), true);
   session->model = loaded.model;

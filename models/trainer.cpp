@@ -228,7 +228,7 @@ TrainResult train(const TrainRequest& request) {
   RunPlan plan = request.resume ? plan_resume(request) : plan_fresh(request);
   const TrainConfig& cfg = plan.config;
   const Device device = parse_device(request.device);
-  if (device.is_cpu() && request.device == "auto") std::printf("no CUDA device: running on CPU\n");
+  say_once_if_cpu_fallback(device, request.device);
 
   Model model = build_model(plan.spec, cfg.seed);
   model.net->to(device);

@@ -1,5 +1,8 @@
 #include "runtime/device.h"
 
+#include <cstdio>
+#include <mutex>
+
 #include "runtime/backend.h"
 #include "runtime/error.h"
 
@@ -10,6 +13,12 @@ std::string Device::str() const {
 }
 
 std::ostream& operator<<(std::ostream& out, const Device& d) { return out << d.str(); }
+
+void say_once_if_cpu_fallback(Device device, const std::string& asked) {
+  static std::once_flag said;
+  if (device.is_cpu() && asked == "auto")
+    std::call_once(said, [] { std::printf("no CUDA device: running on CPU\n"); });
+}
 
 Device parse_device(const std::string& text) {
   if (text == "cpu") return Device::cpu();

@@ -35,6 +35,11 @@ std::ostream& operator<<(std::ostream& out, const Device& d);
 // usable, the CPU otherwise). Throws with the accepted spellings otherwise.
 Device parse_device(const std::string& text);
 
+// Prints "no CUDA device: running on CPU" the first time it is called in a
+// process with `device` on the CPU after "auto" was asked for; later calls
+// (train, then its visualizations) stay quiet.
+void say_once_if_cpu_fallback(Device device, const std::string& asked);
+
 // What a person studying GPU internals wants to know about a device.
 struct DeviceProperties {
   std::string name;
