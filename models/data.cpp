@@ -138,6 +138,10 @@ bool BatchIterator::next(Tensor& images, Tensor& labels) {
   const Device device = split_.labels.device();
   std::vector<int32_t> chosen(order_.begin() + position_, order_.begin() + position_ + count);
   position_ += count;
+  // Splits built without a host copy of their labels leave this empty.
+  last_labels_host_.resize(split_.labels_host.size() == static_cast<size_t>(n) ? static_cast<size_t>(count) : 0);
+  for (size_t i = 0; i < last_labels_host_.size(); ++i)
+    last_labels_host_[i] = split_.labels_host[static_cast<size_t>(chosen[i])];
   Tensor index = Tensor::from_vector(chosen, {count}, device);
   const Shape image_shape = split_.images.shape();
   Tensor batch_u8 = Tensor::empty({count, image_shape[1], image_shape[2], image_shape[3]}, device,

@@ -58,6 +58,9 @@ class BatchIterator {
   int64_t batches() const;
   // The next batch (the last one may be smaller); false at the end of the epoch.
   bool next(Tensor& images, Tensor& labels);
+  // The labels of the batch `next` returned last, from the split's host copy
+  // (no device read-back); empty when the split has no host copy.
+  const std::vector<int32_t>& last_labels_host() const { return last_labels_host_; }
 
  private:
   const DataSplit& split_;
@@ -70,6 +73,7 @@ class BatchIterator {
   uint64_t epoch_seed_ = 0;
   std::vector<int32_t> order_;
   int64_t position_ = 0;
+  std::vector<int32_t> last_labels_host_;
 };
 
 // A Philox-seeded Fisher-Yates permutation of 0..n-1.

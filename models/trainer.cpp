@@ -312,7 +312,10 @@ TrainResult train(const TrainRequest& request) {
       kernels::argmax_rows(logits.value(), predicted);
       ag::backward(loss);
       optimizer.step(lr);
-      const std::vector<int32_t> guess = predicted.to_vector<int32_t>(), truth = labels.to_vector<int32_t>();
+      // One small read-back per step, beside the loss's; the truth is already on the host.
+      const std::vector<int32_t> guess = predicted.to_vector<int32_t>();
+      const std::vector<int32_t>& truth = batches.last_labels_host();
+      CS_CHECK(truth.size() == guess.size(), "training data has no host copy of its labels");
       for (size_t i = 0; i < guess.size(); ++i) correct += guess[i] == truth[i];
       ++step;
       ++global_step;
