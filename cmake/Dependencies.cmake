@@ -56,6 +56,8 @@ find_package(OpenMP QUIET)
 if(CONVSCOPE_HAS_CUDA)
   # cuSOLVER: the GPU eigen-decomposition for PCA (a well-kept solver, not a kernel we teach).
   set(CONVSCOPE_CUSOLVER_LIBRARY CUDA::cusolver)
+  # cuFFT: the convolution step of the FFT-accelerated t-SNE repulsion.
+  set(CONVSCOPE_CUFFT_LIBRARY CUDA::cufft)
 endif()
 
 if(CONVSCOPE_BUILD_TESTS)

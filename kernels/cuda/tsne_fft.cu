@@ -1,0 +1,323 @@
+// t-SNE repulsion by FFT-accelerated interpolation on the GPU (the steps of
+// kernels/tsne_interp.h). Deterministic without atomics: the points are
+// sorted by box (a stable radix sort), and each grid node gathers the charges
+// of the points in its own box in that order; each point gathers its 3^D
+// node potentials back in a fixed order. The convolution is cuFFT's
+// real-to-complex transform over the padded grid, batched over the charges.
+#include <cub/device/device_radix_sort.cuh>
+#include <cufft.h>
+
+#include <cfloat>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "kernels/tsne.h"
+#include "kernels/tsne_interp.h"
+#include "runtime/cuda/cuda_context.cuh"
+
+#define CS_CUFFT_CHECK(expr)                                                                 \
+  do {                                                                                       \
+    const cufftResult cs_fft_status_ = (expr);                                               \
+    CS_CHECK(cs_fft_status_ == CUFFT_SUCCESS, "cuFFT call failed with status "               \
+                                                  << static_cast<int>(cs_fft_status_) << ": " \
+                                                  << #expr);                                 \
+  } while (0)
+
+namespace cs::kernels {
+namespace {
+
+using tsne_interp::kNodesPerBox;
+
+// The grid as the kernels see it.
+struct GridArgs {
+  int boxes, nodes, fft_size;
+  float lo, box_width, center;
+  int64_t fft_count;  // fft_size^D
+};
+
+constexpr int kRangeThreads = 1024;
+
+// min and max that keep a NaN (fminf / fmaxf drop it), so a diverged
+// embedding is reported instead of binned.
+__device__ __forceinline__ float nan_min(float a, float b) { return a != a || b != b ? NAN : fminf(a, b); }
+__device__ __forceinline__ float nan_max(float a, float b) { return a != a || b != b ? NAN : fmaxf(a, b); }
+
+// Smallest and largest coordinate: one block (min and max need no fixed order).
+__global__ void range_kernel(const float* y, int64_t count, float* out) {
+  __shared__ float lo_s[kRangeThreads], hi_s[kRangeThreads];
+  float lo = FLT_MAX, hi = -FLT_MAX;
+  for (int64_t e = threadIdx.x; e < count; e += blockDim.x) {
+    lo = nan_min(lo, y[e]);
+    hi = nan_max(hi, y[e]);
+  }
+  lo_s[threadIdx.x] = lo;
+  hi_s[threadIdx.x] = hi;
+  __syncthreads();
+  for (int half = blockDim.x / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half) {
+      lo_s[threadIdx.x] = nan_min(lo_s[threadIdx.x], lo_s[threadIdx.x + half]);
+      hi_s[threadIdx.x] = nan_max(hi_s[threadIdx.x], hi_s[threadIdx.x + half]);
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    out[0] = lo_s[0];
+    out[1] = hi_s[0];
+  }
+}
+
+// keys[i] = the flat index of point i's box; order[i] = i (sorted along).
+template <int D>
+__global__ void box_keys_kernel(const float* y, int64_t n, GridArgs g, uint32_t* keys, int32_t* order) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  uint32_t key = 0;
+  float u;
+#pragma unroll
+  for (int k = 0; k < D; ++k)
+    key = key * g.boxes + tsne_interp::box_of(y[i * D + k], g.lo, g.box_width, g.boxes, u);
+  keys[i] = key;
+  order[i] = static_cast<int32_t>(i);
+}
+
+__device__ int64_t lower_bound(const uint32_t* sorted, int64_t n, uint32_t key) {
+  int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    const int64_t mid = (lo + hi) / 2;
+    if (sorted[mid] < key)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+// One thread per grid node: the charges (1, y - center) of the points in its
+// box, weighted by the node's Lagrange weight. field: (D + 1, L^D), zeroed.
+template <int D>
+__global__ void spread_kernel(const float* y, const uint32_t* sorted_keys, const int32_t* sorted_points,
+                              int64_t n, GridArgs g, int64_t node_count, float* field) {
+  const int64_t node = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (node >= node_count) return;
+  int coord[D];
+  int64_t rest = node;
+#pragma unroll
+  for (int k = D - 1; k >= 0; --k) {
+    coord[k] = static_cast<int>(rest % g.nodes);
+    rest /= g.nodes;
+  }
+  uint32_t box = 0;
+  int64_t padded = 0;
+#pragma unroll
+  for (int k = 0; k < D; ++k) {
+    box = box * g.boxes + coord[k] / kNodesPerBox;
+    padded = padded * g.fft_size + coord[k];
+  }
+  const int64_t first = lower_bound(sorted_keys, n, box), last = lower_bound(sorted_keys, n, box + 1);
+  float acc[D + 1] = {};
+  for (int64_t s = first; s < last; ++s) {
+    const float* p = y + static_cast<int64_t>(sorted_points[s]) * D;
+    float weight = 1.0f;
+#pragma unroll
+    for (int k = 0; k < D; ++k) {
+      float u, w[kNodesPerBox];
+      tsne_interp::box_of(p[k], g.lo, g.box_width, g.boxes, u);
+      tsne_interp::lagrange_weights(u, w);
+      weight *= w[coord[k] % kNodesPerBox];
+    }
+    acc[0] += weight;
+#pragma unroll
+    for (int k = 0; k < D; ++k) acc[1 + k] += weight * (p[k] - g.center);
+  }
+#pragma unroll
+  for (int c = 0; c <= D; ++c) field[c * g.fft_count + padded] = acc[c];
+}
+
+// table: (2, L^D): the kernels w^2 and w at each padded index's node offset.
+template <int D>
+__global__ void kernel_table_kernel(GridArgs g, double spacing, float* table) {
+  for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < g.fft_count;
+       e += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    double sq = 0;
+    bool used = true;
+    int64_t rest = e;
+#pragma unroll
+    for (int k = 0; k < D; ++k) {
+      int offset = 0;
+      used = used && tsne_interp::fft_offset(static_cast<int>(rest % g.fft_size), g.nodes, g.fft_size, offset);
+      rest /= g.fft_size;
+      sq += static_cast<double>(offset) * offset;
+    }
+    const double w = used ? 1.0 / (1.0 + sq * spacing * spacing) : 0.0;
+    table[e] = static_cast<float>(w * w);
+    table[g.fft_count + e] = static_cast<float>(w);
+  }
+}
+
+// products (charges + 1, S): charge c's spectrum times the w^2 spectrum, and
+// last charge 0's spectrum times the w spectrum.
+__global__ void multiply_spectra_kernel(const cufftComplex* charges_hat, const cufftComplex* kernels_hat,
+                                        cufftComplex* products, int charges, int64_t spectrum) {
+  const int64_t total = (charges + 1) * spectrum;
+  for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
+       e += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    const int c = static_cast<int>(e / spectrum);
+    const int64_t s = e % spectrum;
+    const cufftComplex a = charges_hat[(c < charges ? c : 0) * spectrum + s];
+    const cufftComplex b = kernels_hat[(c < charges ? 0 : 1) * spectrum + s];
+    products[e] = make_cuFloatComplex(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+  }
+}
+
+// One thread per point: gather the 3^D node potentials (unscaled inverse
+// FFTs, (D + 2, L^D)) and combine them into rep and z.
+template <int D>
+__global__ void interpolate_kernel(const float* y, int64_t n, GridArgs g, const float* potentials,
+                                   float inv_count, float* rep, float* z) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  int base[D];
+  float w[D][kNodesPerBox];
+#pragma unroll
+  for (int k = 0; k < D; ++k) {
+    float u;
+    base[k] = tsne_interp::box_of(y[i * D + k], g.lo, g.box_width, g.boxes, u) * kNodesPerBox;
+    tsne_interp::lagrange_weights(u, w[k]);
+  }
+  int stencil = 1;
+#pragma unroll
+  for (int k = 0; k < D; ++k) stencil *= kNodesPerBox;
+  float phi[D + 2] = {};
+  for (int c = 0; c < stencil; ++c) {
+    int64_t padded = 0;
+    float weight = 1.0f;
+    int rest = c;
+#pragma unroll
+    for (int k = 0; k < D; ++k) {
+      const int local = rest % kNodesPerBox;
+      rest /= kNodesPerBox;
+      padded = padded * g.fft_size + base[k] + local;
+      weight *= w[k][local];
+    }
+#pragma unroll
+    for (int q = 0; q < D + 2; ++q) phi[q] += weight * potentials[q * g.fft_count + padded];
+  }
+#pragma unroll
+  for (int k = 0; k < D; ++k)
+    rep[i * D + k] = (y[i * D + k] - g.center) * (phi[0] * inv_count) - phi[1 + k] * inv_count;
+  z[i] = phi[D + 1] * inv_count - 1.0f;
+}
+
+// cuFFT plans for one device, dimension and size, made once and kept.
+struct FftPlans {
+  cufftHandle kernels;  // R2C, batch 2
+  cufftHandle forward;  // R2C, batch D + 1
+  cufftHandle inverse;  // C2R, batch D + 2
+};
+
+const FftPlans& plans_for(int device, int dims, int size) {
+  static std::mutex mutex;
+  static std::map<std::tuple<int, int, int>, FftPlans> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  const auto key = std::make_tuple(device, dims, size);
+  auto found = cache.find(key);
+  if (found != cache.end()) return found->second;
+  int shape[3] = {size, size, size};
+  FftPlans p;
+  CS_CUFFT_CHECK(cufftPlanMany(&p.kernels, dims, shape, nullptr, 1, 0, nullptr, 1, 0, CUFFT_R2C, 2));
+  CS_CUFFT_CHECK(cufftPlanMany(&p.forward, dims, shape, nullptr, 1, 0, nullptr, 1, 0, CUFFT_R2C, dims + 1));
+  CS_CUFFT_CHECK(cufftPlanMany(&p.inverse, dims, shape, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2R, dims + 2));
+  return cache.emplace(key, p).first->second;
+}
+
+template <int D>
+void repulsion_fft(const Tensor& y, Tensor& rep, Tensor& z, double max_box_width) {
+  const int device = y.device().index;
+  cuda::set_device(device);
+  cudaStream_t stream = cuda::current_stream(device);
+  const int64_t n = y.dim(0);
+
+  // The bounding cube, read back to size the grid.
+  Tensor range = Tensor::empty({2}, y.device());
+  range_kernel<<<1, kRangeThreads, 0, stream>>>(y.data<float>(), y.numel(), range.data<float>());
+  CS_CUDA_CHECK_LAUNCH("range_kernel");
+  const std::vector<float> bounds = range.to_vector<float>();
+  CS_CHECK(std::isfinite(bounds[0]) && std::isfinite(bounds[1]),
+           "tsne_repulsion_fft: the embedding holds a non-finite coordinate (NaN or infinity): the "
+           "optimisation diverged");
+  const tsne_interp::Grid grid = tsne_interp::plan_grid(bounds[0], bounds[1], D, max_box_width);
+  GridArgs g{grid.boxes, grid.nodes, grid.fft_size, static_cast<float>(grid.lo),
+             static_cast<float>(grid.box_width), static_cast<float>(grid.center), grid.fft_count()};
+  const int64_t node_count = grid.node_count();
+  const int64_t spectrum = grid.fft_count() / grid.fft_size * (grid.fft_size / 2 + 1);  // complex per batch
+
+  // Sort the points by box (stable: equal boxes keep index order).
+  Tensor keys = Tensor::empty({n}, y.device(), DType::I32), order = Tensor::empty({n}, y.device(), DType::I32);
+  Tensor sorted_keys = Tensor::empty({n}, y.device(), DType::I32),
+         sorted_points = Tensor::empty({n}, y.device(), DType::I32);
+  const unsigned point_blocks = static_cast<unsigned>((n + 255) / 256);
+  box_keys_kernel<D><<<point_blocks, 256, 0, stream>>>(y.data<float>(), n, g,
+                                                       reinterpret_cast<uint32_t*>(keys.data<int32_t>()),
+                                                       order.data<int32_t>());
+  CS_CUDA_CHECK_LAUNCH("box_keys_kernel");
+  int key_bits = 1;
+  while ((int64_t{1} << key_bits) < grid.power(grid.boxes)) ++key_bits;
+  size_t temp_bytes = 0;
+  const auto* keys_in = reinterpret_cast<const uint32_t*>(keys.data<int32_t>());
+  auto* keys_out = reinterpret_cast<uint32_t*>(sorted_keys.data<int32_t>());
+  CS_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, keys_in, keys_out, order.data<int32_t>(),
+                                                sorted_points.data<int32_t>(), n, 0, key_bits, stream));
+  Tensor temp = Tensor::empty({static_cast<int64_t>(std::max<size_t>(temp_bytes, 1))}, y.device(), DType::U8);
+  CS_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.raw_data(), temp_bytes, keys_in, keys_out,
+                                                order.data<int32_t>(), sorted_points.data<int32_t>(), n, 0,
+                                                key_bits, stream));
+
+  // Spread the charges onto the padded grid.
+  const int charges = D + 1;
+  Tensor field = Tensor::zeros({charges, grid.fft_count()}, y.device());
+  spread_kernel<D><<<static_cast<unsigned>((node_count + 255) / 256), 256, 0, stream>>>(
+      y.data<float>(), keys_out, sorted_points.data<int32_t>(), n, g, node_count, field.data<float>());
+  CS_CUDA_CHECK_LAUNCH("spread_kernel");
+
+  // Convolve in frequency space.
+  Tensor table = Tensor::empty({2, grid.fft_count()}, y.device());
+  kernel_table_kernel<D><<<cuda::grid_for(grid.fft_count(), 256), 256, 0, stream>>>(g, grid.spacing,
+                                                                                   table.data<float>());
+  CS_CUDA_CHECK_LAUNCH("kernel_table_kernel");
+  Tensor kernels_hat = Tensor::empty({2, spectrum, 2}, y.device());
+  Tensor charges_hat = Tensor::empty({charges, spectrum, 2}, y.device());
+  Tensor products = Tensor::empty({charges + 1, spectrum, 2}, y.device());
+  Tensor potentials = Tensor::empty({charges + 1, grid.fft_count()}, y.device());
+  const FftPlans& plans = plans_for(device, D, grid.fft_size);
+  auto* kernels_c = reinterpret_cast<cufftComplex*>(kernels_hat.data<float>());
+  auto* charges_c = reinterpret_cast<cufftComplex*>(charges_hat.data<float>());
+  auto* products_c = reinterpret_cast<cufftComplex*>(products.data<float>());
+  for (cufftHandle plan : {plans.kernels, plans.forward, plans.inverse}) CS_CUFFT_CHECK(cufftSetStream(plan, stream));
+  CS_CUFFT_CHECK(cufftExecR2C(plans.kernels, table.data<float>(), kernels_c));
+  CS_CUFFT_CHECK(cufftExecR2C(plans.forward, field.data<float>(), charges_c));
+  multiply_spectra_kernel<<<cuda::grid_for((charges + 1) * spectrum, 256), 256, 0, stream>>>(
+      charges_c, kernels_c, products_c, charges, spectrum);
+  CS_CUDA_CHECK_LAUNCH("multiply_spectra_kernel");
+  CS_CUFFT_CHECK(cufftExecC2R(plans.inverse, products_c, potentials.data<float>()));
+
+  // Interpolate back to the points.
+  interpolate_kernel<D><<<point_blocks, 256, 0, stream>>>(y.data<float>(), n, g, potentials.data<float>(),
+                                                          static_cast<float>(1.0 / grid.fft_count()),
+                                                          rep.data<float>(), z.data<float>());
+  CS_CUDA_CHECK_LAUNCH("interpolate_kernel");
+}
+
+void cuda_repulsion_fft(const Tensor& y, Tensor& rep, Tensor& z, double max_box_width) {
+  CS_CHECK(y.dtype() == DType::F32, "tsne_repulsion_fft on the GPU takes f32, got " << dtype_name(y.dtype()));
+  if (y.dim(1) == 2)
+    repulsion_fft<2>(y, rep, z, max_box_width);
+  else
+    repulsion_fft<3>(y, rep, z, max_box_width);
+}
+
+}  // namespace
+
+CS_REGISTER_OP(tsne_fft_registry, DeviceType::CUDA, (TsneFftImpl{&cuda_repulsion_fft}))
+
+}  // namespace cs::kernels
