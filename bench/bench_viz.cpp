@@ -11,6 +11,8 @@
 //       at features.8, Gram style losses at every conv
 //   BM_Viz/knn/<Q>x<P>/d<D>/k10/<dev>    exact L2 k-NN (GEMM distances + top-k)
 //   BM_Viz/tsne/<N>/d<D>/<dev>           t-SNE, 1000 iterations, method auto
+//       (exact up to 10k points, fft beyond on the GPU); .../fft/<dev> forces
+//       the FFT-accelerated method
 //   BM_Viz/topk-scan/fashion-cnn/<N>/<dev>  top-9 per channel of features.8
 //       over N images (the top-patches scan)
 //
@@ -149,12 +151,13 @@ void BM_Knn(benchmark::State& state, Device device, int64_t queries, int64_t poi
   });
 }
 
-void BM_Tsne(benchmark::State& state, Device device, int64_t n, int64_t dims) {
+void BM_Tsne(benchmark::State& state, Device device, int64_t n, int64_t dims, const char* method = "auto") {
   if (!device_available(state, device)) return;
   guarded(state, [&] {
     const Tensor x = gaussian_mixture(n, dims, 10, device);
     viz::TsneOptions o;
     o.report_every = 0;
+    o.method = method;
     double kl = 0;
     std::string method;
     report_call(state, timed_repeats(state, device, [&] {
@@ -196,6 +199,7 @@ void BM_TopkScan(benchmark::State& state, Device device, int64_t images) {
   add_row("BM_Viz/knn/10000x60000/d256/k10/cuda", [gpu](benchmark::State& s) { BM_Knn(s, gpu, 10000, 60000, 256); });
   add_row("BM_Viz/knn/500x5000/d256/k10/cpu", [cpu](benchmark::State& s) { BM_Knn(s, cpu, 500, 5000, 256); });
   add_row("BM_Viz/tsne/10000/d256/cuda", [gpu](benchmark::State& s) { BM_Tsne(s, gpu, 10000, 256); });
+  add_row("BM_Viz/tsne/10000/d256/fft/cuda", [gpu](benchmark::State& s) { BM_Tsne(s, gpu, 10000, 256, "fft"); });
   add_row("BM_Viz/tsne/70000/d256/cuda", [gpu](benchmark::State& s) { BM_Tsne(s, gpu, 70000, 256); });
   add_row("BM_Viz/tsne/200/d64/cpu", [cpu](benchmark::State& s) { BM_Tsne(s, cpu, 200, 64); });
   add_row("BM_Viz/topk-scan/fashion-cnn/60000/cuda", [gpu](benchmark::State& s) { BM_TopkScan(s, gpu, 60000); });

@@ -2,7 +2,7 @@
 
 #include <chrono>
 #include <cmath>
-#include <map>
+#include <algorithm>
 
 #include "kernels/distance.h"
 #include "kernels/elementwise.h"
@@ -53,24 +53,53 @@ Affinities sparse_affinities(const Tensor& x, double perplexity) {
   kernels::tsne_conditional_p(d, perplexity, false, p, achieved);
   Affinities a;
   a.perplexities = achieved.to_vector<float>();
-  // Symmetrise on the host: P_ij = (P_{j|i} + P_{i|j}) / 2N, rows sorted by column.
+  // Symmetrise on the host in O(nnz): P_ij = (P_{j|i} + P_{i|j}) / 2N, rows
+  // sorted by column. Row i merges its own neighbours (sorted) with the
+  // points that have i as a neighbour (the transpose, filled in row order, so
+  // already sorted).
   const std::vector<float> cond = p.to_vector<float>();
   const std::vector<int32_t> idx = nb.indices.to_vector<int32_t>();
-  std::vector<std::map<int32_t, double>> rows(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i)
-    for (int j = 0; j < k; ++j) {
-      const int32_t other = idx[i * k + j];
-      const double v = cond[i * k + j] / (2.0 * n);
-      rows[i][other] += v;
-      rows[other][static_cast<int32_t>(i)] += v;
-    }
+  std::vector<std::pair<int32_t, float>> forward(static_cast<size_t>(n * k));
+  for (int64_t i = 0; i < n; ++i) {
+    for (int j = 0; j < k; ++j) forward[i * k + j] = {idx[i * k + j], cond[i * k + j]};
+    std::sort(forward.begin() + i * k, forward.begin() + (i + 1) * k);
+  }
+  std::vector<int64_t> back_start(static_cast<size_t>(n + 1), 0);
+  for (int32_t j : idx) ++back_start[j + 1];
+  for (int64_t i = 0; i < n; ++i) back_start[i + 1] += back_start[i];
+  std::vector<std::pair<int32_t, float>> backward(forward.size());
+  {
+    std::vector<int64_t> fill(back_start.begin(), back_start.end() - 1);
+    for (int64_t i = 0; i < n; ++i)
+      for (int j = 0; j < k; ++j) {
+        const auto& [other, v] = forward[i * k + j];
+        backward[fill[other]++] = {static_cast<int32_t>(i), v};
+      }
+  }
   std::vector<int32_t> offsets = {0}, columns;
   std::vector<float> values;
-  for (const auto& row : rows) {
-    for (const auto& [col, v] : row) {
-      columns.push_back(col);
-      values.push_back(static_cast<float>(v));
-      if (v > 0) a.sum_p_log_p += v * std::log(v);
+  columns.reserve(forward.size() * 2);
+  values.reserve(forward.size() * 2);
+  const double scale = 1.0 / (2.0 * n);
+  auto emit = [&](int32_t col, double v) {
+    columns.push_back(col);
+    values.push_back(static_cast<float>(v));
+    if (v > 0) a.sum_p_log_p += v * std::log(v);
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    auto f = forward.begin() + i * k, f_end = f + k;
+    auto b = backward.begin() + back_start[i], b_end = backward.begin() + back_start[i + 1];
+    while (f != f_end || b != b_end) {
+      if (b == b_end || (f != f_end && f->first < b->first)) {
+        emit(f->first, f->second * scale);
+        ++f;
+      } else if (f == f_end || b->first < f->first) {
+        emit(b->first, b->second * scale);
+        ++b;
+      } else {
+        emit(f->first, (static_cast<double>(f->second) + b->second) * scale);
+        ++f, ++b;
+      }
     }
     offsets.push_back(static_cast<int32_t>(columns.size()));
   }
@@ -92,9 +121,9 @@ TsneResult tsne(const Tensor& input, const TsneOptions& o) {
   CS_CHECK(o.perplexity < n - 1, "t-SNE perplexity " << o.perplexity << " needs more than "
                                                      << o.perplexity + 1 << " points, got " << n);
   std::string method = o.method;
-  if (method == "auto") method = n <= kExactLimit ? "exact" : input.is_cuda() ? "sparse" : "barnes-hut";
-  CS_CHECK(method == "exact" || method == "sparse" || method == "barnes-hut",
-           "unknown t-SNE method '" << o.method << "' (auto, exact, sparse or barnes-hut)");
+  if (method == "auto") method = n <= kExactLimit ? "exact" : input.is_cuda() ? "fft" : "barnes-hut";
+  CS_CHECK(method == "exact" || method == "sparse" || method == "barnes-hut" || method == "fft",
+           "unknown t-SNE method '" << o.method << "' (auto, exact, sparse, barnes-hut or fft)");
   const Device device = method == "barnes-hut" ? Device::cpu() : input.device();
   Tensor x = input.to(device).to(DType::F32);
   if (o.pca_dims > 0 && x.dim(1) > o.pca_dims) x = pca(x, o.pca_dims).projection;
@@ -129,6 +158,14 @@ TsneResult tsne(const Tensor& input, const TsneOptions& o) {
     // KL(P || Q) = sum p log p - sum p log w + log Z   (sum p = 1)
     return p.sum_p_log_p - plogw.item() + std::log(z_sum);
   };
+  auto repulsion = [&](const Tensor& at, Tensor& rep_out, Tensor& z_out) {
+    if (method == "barnes-hut")
+      barnes_hut_repulsion(at, o.theta, rep_out, z_out);
+    else if (method == "fft")
+      kernels::tsne_repulsion_fft(at, rep_out, z_out);
+    else
+      kernels::tsne_repulsion_exact(at, rep_out, z_out);
+  };
   double z_sum = 1;
   for (int it = 0; it < o.iterations; ++it) {
     const bool early = it < o.exaggeration_iterations;
@@ -136,10 +173,7 @@ TsneResult tsne(const Tensor& input, const TsneOptions& o) {
       kernels::tsne_attraction_dense(y, p.dense, attr);
     else
       kernels::tsne_attraction_sparse(y, p.rows, p.cols, p.vals, attr);
-    if (method == "barnes-hut")
-      barnes_hut_repulsion(y, o.theta, rep, z);
-    else
-      kernels::tsne_repulsion_exact(y, rep, z);
+    repulsion(y, rep, z);
     kernels::sum_all(z, z_total);
     z_sum = std::max(z_total.item(), 1e-12);
     if (o.report_every > 0 && it % o.report_every == 0) result.kl_history.emplace_back(it, kl_now(z_sum));
@@ -151,10 +185,7 @@ TsneResult tsne(const Tensor& input, const TsneOptions& o) {
     kernels::tsne_update(y, attr, rep, update, gains, grad, step);
   }
   // The final KL at the final positions.
-  if (method == "barnes-hut")
-    barnes_hut_repulsion(y, o.theta, rep, z);
-  else
-    kernels::tsne_repulsion_exact(y, rep, z);
+  repulsion(y, rep, z);
   kernels::sum_all(z, z_total);
   result.kl_divergence = kl_now(std::max(z_total.item(), 1e-12));
   result.kl_history.emplace_back(o.iterations, result.kl_divergence);

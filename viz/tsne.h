@@ -4,11 +4,15 @@
 // symmetrised P = (P_{j|i} + P_{i|j}) / 2N. Optimisation as in the paper and
 // scikit-learn: PCA initialisation (scaled to std 1e-4), early exaggeration
 // (12 for 250 iterations), momentum 0.5 then 0.8, per-coordinate gains,
-// learning rate max(N / 12 / 4, 50). Three methods:
+// learning rate max(N / 12 / 4, 50). Four methods:
 //   exact       dense P and exact O(N^2) gradients (CPU or GPU; N up to ~10k)
 //   sparse      P over the 3*perplexity nearest neighbours, exact O(N^2)
-//               repulsion (the GPU's way to the full 70k)
+//               repulsion (CPU or GPU)
 //   barnes-hut  sparse P and Barnes-Hut repulsion, O(N log N) (CPU)
+//   fft         sparse P and FFT-accelerated interpolation of the repulsion
+//               (FIt-SNE), O(N) plus a grid FFT (CPU or GPU; the GPU's way
+//               to the full 70k)
+// auto: exact up to 10k points, then fft on the GPU, barnes-hut on the CPU.
 // Deterministic: the same input and options give the same embedding.
 #pragma once
 
@@ -27,7 +31,7 @@ struct TsneOptions {
   int exaggeration_iterations = 250;
   double learning_rate = 0;  // 0: max(N / early_exaggeration / 4, 50)
   double theta = 0.5;        // Barnes-Hut accuracy
-  std::string method = "auto";  // auto | exact | sparse | barnes-hut
+  std::string method = "auto";  // auto | exact | sparse | barnes-hut | fft
   int pca_dims = 50;            // reduce higher-dimensional inputs first (0: never)
   int report_every = 50;        // KL divergence every n iterations (0: only at the end)
 };

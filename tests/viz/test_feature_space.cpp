@@ -197,10 +197,35 @@ TEST(Tsne, SeparatesAGaussianMixtureAndIsDeterministic) {
   EXPECT_EQ(bh.method, "barnes-hut");
   EXPECT_GE(neighbourhood_preservation(x, bh.embedding, 10), 0.9);
   EXPECT_NEAR(bh.kl_divergence, r.kl_divergence, 0.25 * r.kl_divergence);
+  // So does the FFT-accelerated interpolation, and it is deterministic too.
+  o.method = "fft";
+  const viz::TsneResult fft = viz::tsne(x, o);
+  EXPECT_EQ(fft.method, "fft");
+  EXPECT_GE(neighbourhood_preservation(x, fft.embedding, 10), 0.9);
+  EXPECT_NEAR(fft.kl_divergence, r.kl_divergence, 0.25 * r.kl_divergence);
+  EXPECT_NEAR(fft.kl_divergence, bh.kl_divergence, 0.1 * bh.kl_divergence) << "same sparse P as Barnes-Hut";
+  EXPECT_BITWISE_EQ(viz::tsne(x, o).embedding, fft.embedding);
   o.dims = 3;
   o.method = "exact";
   o.iterations = 300;
   EXPECT_EQ(viz::tsne(x, o).embedding.shape(), (Shape{300, 3}));
+}
+
+// With 3 * perplexity >= N - 1 every point is every point's neighbour, so
+// the sparse P (built by merging rows with their transpose) is the dense P
+// and both methods make the same embedding up to float rounding.
+TEST(Tsne, SparseAffinitiesEqualTheDenseOnesWhenEveryPointIsANeighbour) {
+  std::vector<int> labels;
+  const Tensor x = clusters(6, testing::seed_for(), labels);  // 60 points
+  viz::TsneOptions o;
+  o.perplexity = 25;
+  o.iterations = 200;
+  o.method = "exact";
+  const viz::TsneResult dense = viz::tsne(x, o);
+  o.method = "sparse";
+  const viz::TsneResult sparse = viz::tsne(x, o);
+  EXPECT_NEAR(sparse.kl_divergence, dense.kl_divergence, 1e-3 * dense.kl_divergence);
+  EXPECT_CLOSE(sparse.embedding, dense.embedding, 1e-2, 1e-2);
 }
 
 TEST(TsneCuda, SmallProblemsAgreeWithTheCpu) {
@@ -219,6 +244,19 @@ TEST(TsneCuda, SmallProblemsAgreeWithTheCpu) {
   o.method = "sparse";
   const viz::TsneResult sparse = viz::tsne(x.to(Device::cuda()), o);
   EXPECT_GE(neighbourhood_preservation(x, sparse.embedding, 10), 0.85);
+  // The FFT-accelerated method: the GPU against the CPU reference.
+  o.method = "fft";
+  const viz::TsneResult fft_cpu = viz::tsne(x, o);
+  const viz::TsneResult fft_gpu = viz::tsne(x.to(Device::cuda()), o);
+  EXPECT_EQ(fft_gpu.method, "fft");
+  EXPECT_NEAR(fft_gpu.kl_divergence, fft_cpu.kl_divergence, 0.02 * fft_cpu.kl_divergence);
+  EXPECT_GE(neighbourhood_preservation(fft_cpu.embedding, fft_gpu.embedding, 10), 0.9);
+  EXPECT_BITWISE_EQ(viz::tsne(x.to(Device::cuda()), o).embedding, fft_gpu.embedding);
+  // 3-D (a 3-D grid of up to 256^3 per charge: too slow for the CPU suite).
+  o.dims = 3;
+  const viz::TsneResult fft3 = viz::tsne(x.to(Device::cuda()), o);
+  EXPECT_EQ(fft3.embedding.shape(), (Shape{150, 3}));
+  EXPECT_GE(neighbourhood_preservation(x, fft3.embedding, 10), 0.85);
 }
 
 TEST(NeighborsCuda, MatchTheCpu) {
