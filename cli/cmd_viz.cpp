@@ -285,9 +285,12 @@ void register_viz(CLI::App& app) {
     CLI::App* cmd = technique(viz, "features",
                               "Feature space: neighbours in pixels vs features, PCA, t-SNE, TensorBoard projector files", src);
     for (const char* alias : {"neighbors", "pca", "tsne"}) cmd->alias(alias);
-    cmd->add_option("--split", o->split, "Images embedded: test or train")
-        ->capture_default_str()->check(CLI::IsMember({"test", "train"}));
-    cmd->add_option("--max-images,--points", o->points, "Images embedded (default: 10000 on a GPU, 2000 on the CPU)")
+    cmd->add_option("--split", o->split, "Images embedded: test, train or all (train then test)")
+        ->capture_default_str()->check(CLI::IsMember({"test", "train", "all"}));
+    cmd->add_option("--max-images,--points", o->points,
+                    "Images embedded (default: 10000 on a GPU, 2000 on the CPU; with --split all, all of them)")
+        ->check(kCount);
+    cmd->add_option("--max-train", src->max_train, "With --split train or all: use only the first N train images (0: all)")
         ->check(kCount);
     cmd->add_option("--neighbours", o->neighbours, "k of k-NN")->capture_default_str()->check(kPositive);
     cmd->add_option("--queries", o->queries, "Query rows in the neighbours picture")
@@ -297,14 +300,14 @@ void register_viz(CLI::App& app) {
     cmd->add_option("--layer", o->layer, "Feature layer (default: the input of the last linear layer)");
     cmd->add_option("--dims", o->dims, "PCA and t-SNE dimensions: 2 or 3")
         ->capture_default_str()->check(CLI::IsMember({2, 3}));
-    cmd->add_option("--method", o->tsne_method, "t-SNE: auto, exact, sparse or barnes-hut")
-        ->capture_default_str()->check(CLI::IsMember({"auto", "exact", "sparse", "barnes-hut"}));
+    cmd->add_option("--method", o->tsne_method, "t-SNE: auto (exact to 10k points, then fft on a GPU, barnes-hut on the CPU), exact, sparse, barnes-hut or fft")
+        ->capture_default_str()->check(CLI::IsMember({"auto", "exact", "sparse", "barnes-hut", "fft"}));
     cmd->add_option("--iterations", o->tsne_iterations, "t-SNE iterations")->capture_default_str()->check(kPositive);
     cmd->add_option("--perplexity", o->perplexity, "t-SNE perplexity")->capture_default_str()->check(kPositive);
     set_action(cmd, [src, o] {
       // The train split is only loaded when asked for (and only as much of it as is used).
-      src->load_train = o->split == "train";
-      src->max_train = o->points;
+      src->load_train = o->split != "test";
+      if (src->max_train == 0 && o->split == "train") src->max_train = o->points;  // load no more than is used
       return with_session(*src, "feature space", [&](viz::VizContext& c) { viz::feature_space_figure(c, *o); });
     });
   }

@@ -80,8 +80,8 @@ void class_model_figure(VizContext& ctx, const ClassModelFigureOptions& options)
 
 // ---- feature space ----
 struct FeatureSpaceOptions {
-  std::string split = "test";  // test | train: the images embedded
-  int64_t points = 0;      // images embedded (0: 10000 on a GPU, 2000 on the CPU)
+  std::string split = "test";  // test | train | all (train then test): the images embedded
+  int64_t points = 0;      // images embedded (0: 10000 on a GPU, 2000 on the CPU; all with split "all")
   int neighbours = 8;
   int queries = 6;
   std::string metric = "l2";
@@ -89,7 +89,7 @@ struct FeatureSpaceOptions {
   int tsne_iterations = 1000;
   double perplexity = 30;
   int dims = 2;            // 2 | 3: PCA and t-SNE dimensions (the pictures show the first two)
-  std::string tsne_method = "auto";  // auto | exact | sparse | barnes-hut
+  std::string tsne_method = "auto";  // auto | exact | sparse | barnes-hut | fft
 };
 void feature_space_figure(VizContext& ctx, const FeatureSpaceOptions& options);
 

@@ -99,20 +99,40 @@ Image thumbnail_map(const models::DataSplit& split, const Tensor& embedding, int
   return canvas;
 }
 
+// The train split followed by the test split (FashionMNIST: all 70,000 images).
+models::DataSplit both_splits(const models::DataSplit& train, const models::DataSplit& test) {
+  CS_CHECK(train.size() > 0, "features: --split all needs the train split, which is not loaded");
+  models::DataSplit all;
+  Shape shape = train.images.shape();
+  shape[0] = train.size() + test.size();
+  all.images = Tensor::empty(shape, train.images.device(), train.images.dtype());
+  all.images.narrow(0, train.size()).copy_from(train.images);
+  all.images.narrow(train.size(), test.size()).copy_from(test.images);
+  all.labels_host = train.labels_host;
+  all.labels_host.insert(all.labels_host.end(), test.labels_host.begin(), test.labels_host.end());
+  all.labels = Tensor::from_vector(all.labels_host, {shape[0]}, train.labels.device());
+  return all;
+}
+
 }  // namespace
 
 void feature_space_figure(VizContext& ctx, const FeatureSpaceOptions& o) {
   nn::Module& net = *ctx.model->net;
-  CS_CHECK(o.split == "test" || o.split == "train", "features: --split must be train or test, got '" << o.split << "'");
+  CS_CHECK(o.split == "test" || o.split == "train" || o.split == "all",
+           "features: --split must be train, test or all, got '" << o.split << "'");
   CS_CHECK(o.dims == 2 || o.dims == 3, "features: --dims must be 2 or 3, got " << o.dims);
   CS_CHECK(o.tsne_method == "auto" || o.tsne_method == "exact" || o.tsne_method == "sparse" ||
-               o.tsne_method == "barnes-hut",
-           "features: --method must be auto, exact, sparse or barnes-hut, got '" << o.tsne_method << "'");
+               o.tsne_method == "barnes-hut" || o.tsne_method == "fft",
+           "features: --method must be auto, exact, sparse, barnes-hut or fft, got '" << o.tsne_method << "'");
   CS_CHECK(o.points >= 0, "features: --max-images must be >= 0 (0: the default), got " << o.points);
   CS_CHECK(o.neighbours >= 1 && o.queries >= 0, "features: --neighbours must be >= 1 and --queries >= 0");
-  const models::DataSplit& split = o.split == "train" ? ctx.data->train : ctx.data->test;
+  models::DataSplit combined;
+  if (o.split == "all") combined = both_splits(ctx.data->train, ctx.data->test);
+  const models::DataSplit& split = o.split == "all" ? combined : o.split == "train" ? ctx.data->train : ctx.data->test;
   const int64_t available = split.size();
-  const int64_t n = std::min(available, o.points > 0 ? o.points : (ctx.device.is_cuda() ? 10000 : 2000));
+  // --split all embeds everything by default; one split, 10k (GPU) or 2k (CPU).
+  const int64_t fallback = o.split == "all" ? available : ctx.device.is_cuda() ? 10000 : 2000;
+  const int64_t n = std::min(available, o.points > 0 ? o.points : fallback);
   CS_CHECK(n > o.neighbours + 1, "features: " << n << " " << o.split << " images are too few for " << o.neighbours
                                               << " neighbours (use --split train or more --max-images)");
   const std::string name = "feature_space";

@@ -339,6 +339,18 @@ TEST(Figures, TheCommandLineWritesPicturesFromACheckpoint) {
       << read_file_text(dir + "/log.txt");
   EXPECT_EQ(load_npy(dir + "/out/viz/feature_space/train60_3d_exact_tsne.npy").shape(), (Shape{60, 3}));
   EXPECT_TRUE(file_exists(dir + "/out/viz/feature_space/train60_3d_exact_features.csv"));
+  // Both splits at once (train then test), with the FFT-accelerated t-SNE.
+  ASSERT_EQ(run("viz tsne --split all --max-train 40 --method fft --iterations 60 --perplexity 5 "
+                "--neighbours 3 --queries 2" + source),
+            0)
+      << read_file_text(dir + "/log.txt");
+  EXPECT_EQ(load_npy(dir + "/out/viz/feature_space/all90_2d_fft_tsne.npy").shape(), (Shape{90, 2}));
+  const std::vector<int32_t> all_labels = load_npy(dir + "/out/viz/feature_space/all90_2d_fft_labels.npy").to_vector<int32_t>();
+  ASSERT_EQ(all_labels.size(), 90u);
+  const IdxArray train_labels = read_idx(default_fashion_mnist_dir() + "/train-labels-idx1-ubyte.gz");
+  const IdxArray test_labels = read_idx(default_fashion_mnist_dir() + "/t10k-labels-idx1-ubyte.gz");
+  for (int i = 0; i < 90; ++i)
+    EXPECT_EQ(all_labels[i], i < 40 ? train_labels.data[i] : test_labels.data[i - 40]) << "image " << i;
   const std::string html = read_file_text(dir + "/out/report.html");
   EXPECT_TRUE(viz::missing_report_files(dir + "/out/report.html").empty());
   EXPECT_TRUE(testing::well_formed_html(html));
