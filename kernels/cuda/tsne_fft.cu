@@ -7,6 +7,7 @@
 #include <cub/device/device_radix_sort.cuh>
 #include <cufft.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <map>
 #include <mutex>
@@ -29,12 +30,29 @@ namespace {
 
 using tsne_interp::kNodesPerBox;
 
-// The grid as the kernels see it.
+// The grid as the kernels see it. lo and box_width stay double: boxes are
+// found in double arithmetic, as in the CPU reference, so a point within a
+// float rounding of a box edge lands in the same box on both (the
+// interpolant is piecewise, so a different box would change its sums by the
+// interpolation error, not by a rounding).
 struct GridArgs {
   int boxes, nodes, fft_size;
-  float lo, box_width, center;
+  double lo, box_width;
+  float center;
   int64_t fft_count;  // fft_size^D
 };
+
+__device__ __forceinline__ int box_index(float x, const GridArgs& g, double& u) {
+  return tsne_interp::box_of(static_cast<double>(x), g.lo, g.box_width, g.boxes, u);
+}
+
+// The box of coordinate x and the Lagrange weights of its three nodes.
+__device__ __forceinline__ int locate(float x, const GridArgs& g, float w[kNodesPerBox]) {
+  double u;
+  const int b = box_index(x, g, u);
+  tsne_interp::lagrange_weights(static_cast<float>(u), w);
+  return b;
+}
 
 constexpr int kRangeThreads = 1024;
 
@@ -73,10 +91,9 @@ __global__ void box_keys_kernel(const float* y, int64_t n, GridArgs g, uint32_t*
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= n) return;
   uint32_t key = 0;
-  float u;
+  double u;
 #pragma unroll
-  for (int k = 0; k < D; ++k)
-    key = key * g.boxes + tsne_interp::box_of(y[i * D + k], g.lo, g.box_width, g.boxes, u);
+  for (int k = 0; k < D; ++k) key = key * g.boxes + box_index(y[i * D + k], g, u);
   keys[i] = key;
   order[i] = static_cast<int32_t>(i);
 }
@@ -121,9 +138,8 @@ __global__ void spread_kernel(const float* y, const uint32_t* sorted_keys, const
     float weight = 1.0f;
 #pragma unroll
     for (int k = 0; k < D; ++k) {
-      float u, w[kNodesPerBox];
-      tsne_interp::box_of(p[k], g.lo, g.box_width, g.boxes, u);
-      tsne_interp::lagrange_weights(u, w);
+      float w[kNodesPerBox];
+      locate(p[k], g, w);
       weight *= w[coord[k] % kNodesPerBox];
     }
     acc[0] += weight;
@@ -180,11 +196,7 @@ __global__ void interpolate_kernel(const float* y, int64_t n, GridArgs g, const 
   int base[D];
   float w[D][kNodesPerBox];
 #pragma unroll
-  for (int k = 0; k < D; ++k) {
-    float u;
-    base[k] = tsne_interp::box_of(y[i * D + k], g.lo, g.box_width, g.boxes, u) * kNodesPerBox;
-    tsne_interp::lagrange_weights(u, w[k]);
-  }
+  for (int k = 0; k < D; ++k) base[k] = locate(y[i * D + k], g, w[k]) * kNodesPerBox;
   int stencil = 1;
 #pragma unroll
   for (int k = 0; k < D; ++k) stencil *= kNodesPerBox;
@@ -209,25 +221,46 @@ __global__ void interpolate_kernel(const float* y, int64_t n, GridArgs g, const 
   z[i] = phi[D + 1] * inv_count - 1.0f;
 }
 
-// cuFFT plans for one device, dimension and size, made once and kept.
+// cuFFT plans for one device, stream, dimension and size, made once and
+// kept. Their work areas are not cuFFT's own cudaMalloc: each call takes one
+// from our stream-ordered pool (cufftSetWorkArea), so they count in memory
+// stats and never outlive the call. A lock covers the executions, since
+// plans carry state (stream, work area) between set and run.
+struct FftPlan {
+  cufftHandle handle = 0;
+  size_t work_bytes = 0;
+};
 struct FftPlans {
-  cufftHandle kernels;  // R2C, batch 2
-  cufftHandle forward;  // R2C, batch D + 1
-  cufftHandle inverse;  // C2R, batch D + 2
+  FftPlan kernels;  // R2C, batch 2
+  FftPlan forward;  // R2C, batch D + 1
+  FftPlan inverse;  // C2R, batch D + 2
 };
 
-const FftPlans& plans_for(int device, int dims, int size) {
+std::mutex& fft_mutex() {
   static std::mutex mutex;
-  static std::map<std::tuple<int, int, int>, FftPlans> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  const auto key = std::make_tuple(device, dims, size);
+  return mutex;
+}
+
+FftPlan make_plan(int dims, int size, cufftType type, int batch) {
+  int shape[3] = {size, size, size};
+  FftPlan p;
+  CS_CUFFT_CHECK(cufftCreate(&p.handle));
+  CS_CUFFT_CHECK(cufftSetAutoAllocation(p.handle, 0));
+  CS_CUFFT_CHECK(cufftMakePlanMany(p.handle, dims, shape, nullptr, 1, 0, nullptr, 1, 0, type, batch, &p.work_bytes));
+  return p;
+}
+
+// Call with fft_mutex() held.
+const FftPlans& plans_for(int device, cudaStream_t stream, int dims, int size) {
+  static std::map<std::tuple<int, cudaStream_t, int, int>, FftPlans> cache;
+  const auto key = std::make_tuple(device, stream, dims, size);
   auto found = cache.find(key);
   if (found != cache.end()) return found->second;
-  int shape[3] = {size, size, size};
   FftPlans p;
-  CS_CUFFT_CHECK(cufftPlanMany(&p.kernels, dims, shape, nullptr, 1, 0, nullptr, 1, 0, CUFFT_R2C, 2));
-  CS_CUFFT_CHECK(cufftPlanMany(&p.forward, dims, shape, nullptr, 1, 0, nullptr, 1, 0, CUFFT_R2C, dims + 1));
-  CS_CUFFT_CHECK(cufftPlanMany(&p.inverse, dims, shape, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2R, dims + 2));
+  p.kernels = make_plan(dims, size, CUFFT_R2C, 2);
+  p.forward = make_plan(dims, size, CUFFT_R2C, dims + 1);
+  p.inverse = make_plan(dims, size, CUFFT_C2R, dims + 2);
+  for (const FftPlan* plan : {&p.kernels, &p.forward, &p.inverse}) CS_CUFFT_CHECK(cufftSetStream(plan->handle, stream));
   return cache.emplace(key, p).first->second;
 }
 
@@ -247,8 +280,8 @@ void repulsion_fft(const Tensor& y, Tensor& rep, Tensor& z, double max_box_width
            "tsne_repulsion_fft: the embedding holds a non-finite coordinate (NaN or infinity): the "
            "optimisation diverged");
   const tsne_interp::Grid grid = tsne_interp::plan_grid(bounds[0], bounds[1], D, max_box_width);
-  GridArgs g{grid.boxes, grid.nodes, grid.fft_size, static_cast<float>(grid.lo),
-             static_cast<float>(grid.box_width), static_cast<float>(grid.center), grid.fft_count()};
+  GridArgs g{grid.boxes, grid.nodes, grid.fft_size, grid.lo, grid.box_width, static_cast<float>(grid.center),
+             grid.fft_count()};
   const int64_t node_count = grid.node_count();
   const int64_t spectrum = grid.fft_count() / grid.fft_size * (grid.fft_size / 2 + 1);  // complex per batch
 
@@ -289,17 +322,23 @@ void repulsion_fft(const Tensor& y, Tensor& rep, Tensor& z, double max_box_width
   Tensor charges_hat = Tensor::empty({charges, spectrum, 2}, y.device());
   Tensor products = Tensor::empty({charges + 1, spectrum, 2}, y.device());
   Tensor potentials = Tensor::empty({charges + 1, grid.fft_count()}, y.device());
-  const FftPlans& plans = plans_for(device, D, grid.fft_size);
   auto* kernels_c = reinterpret_cast<cufftComplex*>(kernels_hat.data<float>());
   auto* charges_c = reinterpret_cast<cufftComplex*>(charges_hat.data<float>());
   auto* products_c = reinterpret_cast<cufftComplex*>(products.data<float>());
-  for (cufftHandle plan : {plans.kernels, plans.forward, plans.inverse}) CS_CUFFT_CHECK(cufftSetStream(plan, stream));
-  CS_CUFFT_CHECK(cufftExecR2C(plans.kernels, table.data<float>(), kernels_c));
-  CS_CUFFT_CHECK(cufftExecR2C(plans.forward, field.data<float>(), charges_c));
-  multiply_spectra_kernel<<<cuda::grid_for((charges + 1) * spectrum, 256), 256, 0, stream>>>(
-      charges_c, kernels_c, products_c, charges, spectrum);
-  CS_CUDA_CHECK_LAUNCH("multiply_spectra_kernel");
-  CS_CUFFT_CHECK(cufftExecC2R(plans.inverse, products_c, potentials.data<float>()));
+  {
+    std::lock_guard<std::mutex> lock(fft_mutex());
+    const FftPlans& plans = plans_for(device, stream, D, grid.fft_size);
+    const size_t work_bytes = std::max({plans.kernels.work_bytes, plans.forward.work_bytes, plans.inverse.work_bytes});
+    Tensor work = Tensor::empty({static_cast<int64_t>(std::max<size_t>(work_bytes, 1))}, y.device(), DType::U8);
+    for (const FftPlan* plan : {&plans.kernels, &plans.forward, &plans.inverse})
+      CS_CUFFT_CHECK(cufftSetWorkArea(plan->handle, work.raw_data()));  // one area: the runs are in stream order
+    CS_CUFFT_CHECK(cufftExecR2C(plans.kernels.handle, table.data<float>(), kernels_c));
+    CS_CUFFT_CHECK(cufftExecR2C(plans.forward.handle, field.data<float>(), charges_c));
+    multiply_spectra_kernel<<<cuda::grid_for((charges + 1) * spectrum, 256), 256, 0, stream>>>(
+        charges_c, kernels_c, products_c, charges, spectrum);
+    CS_CUDA_CHECK_LAUNCH("multiply_spectra_kernel");
+    CS_CUFFT_CHECK(cufftExecC2R(plans.inverse.handle, products_c, potentials.data<float>()));
+  }
 
   // Interpolate back to the points.
   interpolate_kernel<D><<<point_blocks, 256, 0, stream>>>(y.data<float>(), n, g, potentials.data<float>(),

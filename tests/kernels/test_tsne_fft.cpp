@@ -190,7 +190,7 @@ TEST(TsneFftCuda, MatchesTheCpu) {
       SCOPED_TRACE(::testing::Message() << dims << "-D, spread " << spread);
       const int64_t n = dims == 2 ? 5000 : 2000;
       const Tensor y = embedding(n, dims, spread, "g", DType::F32);
-      Tensor rep = Tensor::empty_like(y), z = Tensor::empty({n});
+      Tensor rep = Tensor::empty({n, dims}, Device::cpu(), DType::F64), z = Tensor::empty({n}, Device::cpu(), DType::F64);
       kernels::tsne_repulsion_fft(y.to(DType::F64), rep, z);  // the CPU reference, in double
       const Tensor gy = y.to(Device::cuda());
       Tensor grep = Tensor::empty_like(gy), gz = Tensor::empty({n}, gy.device());
