@@ -10,6 +10,7 @@
 #include "runtime/file_io.h"
 #include "viz/figures.h"
 #include "viz/filters.h"
+#include "viz/tsne.h"
 
 namespace cs::cli {
 
@@ -301,7 +302,7 @@ void register_viz(CLI::App& app) {
     cmd->add_option("--dims", o->dims, "PCA and t-SNE dimensions: 2 or 3")
         ->capture_default_str()->check(CLI::IsMember({2, 3}));
     cmd->add_option("--method", o->tsne_method, "t-SNE: auto (exact to 10k points, then fft on a GPU, barnes-hut on the CPU), exact, sparse, barnes-hut or fft")
-        ->capture_default_str()->check(CLI::IsMember({"auto", "exact", "sparse", "barnes-hut", "fft"}));
+        ->capture_default_str()->check(CLI::IsMember(viz::tsne_methods()));
     cmd->add_option("--iterations", o->tsne_iterations, "t-SNE iterations")->capture_default_str()->check(kPositive);
     cmd->add_option("--perplexity", o->perplexity, "t-SNE perplexity")->capture_default_str()->check(kPositive);
     set_action(cmd, [src, o] {

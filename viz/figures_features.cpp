@@ -121,9 +121,7 @@ void feature_space_figure(VizContext& ctx, const FeatureSpaceOptions& o) {
   CS_CHECK(o.split == "test" || o.split == "train" || o.split == "all",
            "features: --split must be train, test or all, got '" << o.split << "'");
   CS_CHECK(o.dims == 2 || o.dims == 3, "features: --dims must be 2 or 3, got " << o.dims);
-  CS_CHECK(o.tsne_method == "auto" || o.tsne_method == "exact" || o.tsne_method == "sparse" ||
-               o.tsne_method == "barnes-hut" || o.tsne_method == "fft",
-           "features: --method must be auto, exact, sparse, barnes-hut or fft, got '" << o.tsne_method << "'");
+  check_tsne_method(o.tsne_method, "features: --method");
   CS_CHECK(o.points >= 0, "features: --max-images must be >= 0 (0: the default), got " << o.points);
   CS_CHECK(o.neighbours >= 1 && o.queries >= 0, "features: --neighbours must be >= 1 and --queries >= 0");
   models::DataSplit combined;

@@ -111,6 +111,19 @@ Affinities sparse_affinities(const Tensor& x, double perplexity) {
 
 }  // namespace
 
+const std::vector<std::string>& tsne_methods() {
+  static const std::vector<std::string> methods = {"auto", "exact", "sparse", "barnes-hut", "fft"};
+  return methods;
+}
+
+void check_tsne_method(const std::string& method, const char* what) {
+  const std::vector<std::string>& known = tsne_methods();
+  if (std::find(known.begin(), known.end(), method) != known.end()) return;
+  std::string list;
+  for (const std::string& m : known) list += (list.empty() ? "" : ", ") + m;
+  CS_FAIL(what << " '" << method << "' is unknown (" << list << ")");
+}
+
 TsneResult tsne(const Tensor& input, const TsneOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   CS_CHECK(input.ndim() == 2 && input.dim(0) >= 4, "t-SNE needs (N >= 4, D) data, got " << shape_str(input.shape()));
@@ -120,10 +133,9 @@ TsneResult tsne(const Tensor& input, const TsneOptions& o) {
   const int64_t n = input.dim(0);
   CS_CHECK(o.perplexity < n - 1, "t-SNE perplexity " << o.perplexity << " needs more than "
                                                      << o.perplexity + 1 << " points, got " << n);
+  check_tsne_method(o.method);
   std::string method = o.method;
   if (method == "auto") method = n <= kExactLimit ? "exact" : input.is_cuda() ? "fft" : "barnes-hut";
-  CS_CHECK(method == "exact" || method == "sparse" || method == "barnes-hut" || method == "fft",
-           "unknown t-SNE method '" << o.method << "' (auto, exact, sparse, barnes-hut or fft)");
   const Device device = method == "barnes-hut" ? Device::cpu() : input.device();
   Tensor x = input.to(device).to(DType::F32);
   if (o.pca_dims > 0 && x.dim(1) > o.pca_dims) x = pca(x, o.pca_dims).projection;

@@ -45,6 +45,11 @@ struct TsneResult {
   double seconds = 0;
 };
 
+// The method names tsne() takes ("auto" first), and a check of one that
+// names them all: callers that do expensive work first check early.
+const std::vector<std::string>& tsne_methods();
+void check_tsne_method(const std::string& method, const char* what = "t-SNE method");
+
 // x: (N, D) on any device; the work runs there (Barnes-Hut on the CPU).
 TsneResult tsne(const Tensor& x, const TsneOptions& options);
 

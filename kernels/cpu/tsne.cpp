@@ -11,6 +11,11 @@ OpRegistry<TsneImpl>& tsne_registry() {
   return registry;
 }
 
+OpRegistry<TsneFftImpl>& tsne_fft_registry() {
+  static OpRegistry<TsneFftImpl> registry("tsne_repulsion_fft");
+  return registry;
+}
+
 namespace {
 
 const TsneImpl& impl_for(const Tensor& t) { return tsne_registry().get(t.device()); }
@@ -80,6 +85,16 @@ void tsne_repulsion_exact(const Tensor& y, Tensor& rep, Tensor& z) {
   check_shape(rep, y.shape(), "tsne_repulsion_exact: repulsion");
   check_shape(z, {y.dim(0)}, "tsne_repulsion_exact: z");
   impl_for(y).repulsion_exact(y, rep, z);
+}
+
+void tsne_repulsion_fft(const Tensor& y, Tensor& rep, Tensor& z, double max_box_width) {
+  check_y(y, "tsne_repulsion_fft");
+  check_compatible({&y, &rep, &z}, "tsne_repulsion_fft");
+  check_shape(rep, y.shape(), "tsne_repulsion_fft: repulsion");
+  check_shape(z, {y.dim(0)}, "tsne_repulsion_fft: z");
+  CS_CHECK(max_box_width > 0, "tsne_repulsion_fft: the box width must be positive, got " << max_box_width);
+  if (y.dim(0) == 0) return;
+  tsne_fft_registry().get(y.device()).repulsion_fft(y, rep, z, max_box_width);
 }
 
 void tsne_update(Tensor& y, const Tensor& attr, const Tensor& rep, Tensor& update, Tensor& gains,

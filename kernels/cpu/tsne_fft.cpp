@@ -1,5 +1,5 @@
-// t-SNE repulsion by FFT-accelerated interpolation: the dispatcher and the CPU
-// reference (double throughout, a radix-2 FFT written out here). The steps
+// t-SNE repulsion by FFT-accelerated interpolation: the CPU reference
+// (double throughout, a radix-2 FFT written out here). The steps
 // are those of kernels/tsne_interp.h; the CUDA version follows them.
 #include <cmath>
 #include <complex>
@@ -9,23 +9,6 @@
 #include "kernels/tsne_interp.h"
 
 namespace cs::kernels {
-
-OpRegistry<TsneFftImpl>& tsne_fft_registry() {
-  static OpRegistry<TsneFftImpl> registry("tsne_repulsion_fft");
-  return registry;
-}
-
-void tsne_repulsion_fft(const Tensor& y, Tensor& rep, Tensor& z, double max_box_width) {
-  check_compute_dtype(y, "tsne_repulsion_fft");
-  CS_CHECK(y.ndim() == 2 && (y.dim(1) == 2 || y.dim(1) == 3),
-           "tsne_repulsion_fft: the embedding must be (N, 2) or (N, 3), got " << shape_str(y.shape()));
-  check_compatible({&y, &rep, &z}, "tsne_repulsion_fft");
-  check_shape(rep, y.shape(), "tsne_repulsion_fft: repulsion");
-  check_shape(z, {y.dim(0)}, "tsne_repulsion_fft: z");
-  CS_CHECK(max_box_width > 0, "tsne_repulsion_fft: the box width must be positive, got " << max_box_width);
-  if (y.dim(0) == 0) return;
-  tsne_fft_registry().get(y.device()).repulsion_fft(y, rep, z, max_box_width);
-}
 
 namespace tsne_interp {
 

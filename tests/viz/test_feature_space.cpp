@@ -226,6 +226,8 @@ TEST(Tsne, SparseAffinitiesEqualTheDenseOnesWhenEveryPointIsANeighbour) {
   const viz::TsneResult sparse = viz::tsne(x, o);
   EXPECT_NEAR(sparse.kl_divergence, dense.kl_divergence, 1e-3 * dense.kl_divergence);
   EXPECT_CLOSE(sparse.embedding, dense.embedding, 1e-2, 1e-2);
+  o.method = "quadtree";
+  EXPECT_THROW(viz::tsne(x, o), Error);
 }
 
 TEST(TsneCuda, SmallProblemsAgreeWithTheCpu) {
