@@ -125,8 +125,8 @@ void launch_unary(const Tensor& in, Tensor& out, F f, const char* name) {
   const bool vec = aligned16(pi) && aligned16(po);
   const int device = in.device().index;
   cuda::set_device(device);
-  unary_map_kernel<<<cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
-                     cuda::current_stream(device)>>>(pi, po, n, vec, f);
+  cuda::launch(unary_map_kernel<F>, cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
+               cuda::current_stream(device), pi, po, n, vec, f);
   CS_CUDA_CHECK_LAUNCH(name);
 }
 
@@ -140,8 +140,8 @@ void launch_binary(const Tensor& x, const Tensor& gy, Tensor& out, F f, const ch
   const bool vec = aligned16(px) && aligned16(pg) && aligned16(po);
   const int device = x.device().index;
   cuda::set_device(device);
-  binary_map_kernel<<<cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
-                      cuda::current_stream(device)>>>(px, pg, po, n, vec, f);
+  cuda::launch(binary_map_kernel<F>, cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
+               cuda::current_stream(device), px, pg, po, n, vec, f);
   CS_CUDA_CHECK_LAUNCH(name);
 }
 
@@ -154,8 +154,8 @@ void launch_guided(const Tensor& x, const Tensor& gy, Tensor& gx) {
   const bool vec = aligned16(px) && aligned16(pg) && aligned16(po);
   const int device = x.device().index;
   cuda::set_device(device);
-  guided_relu_backward_kernel<<<cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
-                                cuda::current_stream(device)>>>(px, pg, po, n, vec);
+  cuda::launch(guided_relu_backward_kernel, cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads),
+               kThreads, 0, cuda::current_stream(device), px, pg, po, n, vec);
   CS_CUDA_CHECK_LAUNCH("guided_relu_backward_kernel");
 }
 

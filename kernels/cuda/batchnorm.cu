@@ -162,7 +162,7 @@ struct GradPolicy {
 template <typename P>
 __device__ typename P::State block_merge(typename P::State s) {
   using State = typename P::State;
-  __shared__ State warp_states[kWarps];
+  CS_SHARED(warp_states, State[kWarps]);
   for (int offset = 16; offset > 0; offset /= 2) P::merge(s, P::shfl_down(s, offset));
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   if (lane == 0) warp_states[warp] = s;
@@ -214,7 +214,7 @@ __global__ void __launch_bounds__(kColTile * kColRows)
     column_reduce_kernel(P policy, int64_t channels, int64_t inner, int64_t outer, int64_t chunk,
                          int64_t parts) {
   using State = typename P::State;
-  __shared__ State lanes[kColRows][kColTile];
+  CS_SHARED(lanes, State[kColRows][kColTile]);
   const int tx = threadIdx.x, ty = threadIdx.y;
   const int64_t width = channels * inner;
   const int64_t k = static_cast<int64_t>(blockIdx.x) * kColTile + tx;
@@ -251,18 +251,18 @@ void launch_reduce(const P& policy, const BatchNormDims& d, const ReducePlan& pl
     const int64_t plane = d.channels * d.inner;
     if (d.count() <= std::numeric_limits<int32_t>::max()) {
       const FastDivmod inner_div(static_cast<uint32_t>(d.inner));
-      planar_reduce_kernel<P, true><<<grid, kThreads, 0, stream>>>(
-          policy, d.inner, plane, inner_div, d.count(), plan.chunk, plan.parts);
+      cuda::launch(planar_reduce_kernel<P, true>, grid, kThreads, 0, stream, policy, d.inner, plane,
+                   inner_div, d.count(), plan.chunk, plan.parts);
     } else {
-      planar_reduce_kernel<P, false><<<grid, kThreads, 0, stream>>>(
-          policy, d.inner, plane, FastDivmod{}, d.count(), plan.chunk, plan.parts);
+      cuda::launch(planar_reduce_kernel<P, false>, grid, kThreads, 0, stream, policy, d.inner,
+                   plane, FastDivmod{}, d.count(), plan.chunk, plan.parts);
     }
     CS_CUDA_CHECK_LAUNCH("batch_norm planar_reduce_kernel");
   } else {
     const dim3 grid(static_cast<unsigned>(ceil_div(d.channels * d.inner, kColTile)),
                     static_cast<unsigned>(plan.splits));
-    column_reduce_kernel<P><<<grid, dim3(kColTile, kColRows), 0, stream>>>(
-        policy, d.channels, d.inner, d.outer, plan.chunk, plan.parts);
+    cuda::launch(column_reduce_kernel<P>, grid, dim3(kColTile, kColRows), 0, stream, policy,
+                 d.channels, d.inner, d.outer, plan.chunk, plan.parts);
     CS_CUDA_CHECK_LAUNCH("batch_norm column_reduce_kernel");
   }
 }
@@ -449,10 +449,12 @@ void launch_channel_map(const float* a, const float* b, float* out, const BatchN
   if (n <= std::numeric_limits<int32_t>::max()) {
     ChannelOf<true> ch{FastDivmod(static_cast<uint32_t>(d.inner)),
                        FastDivmod(static_cast<uint32_t>(d.channels)), d.inner, d.channels};
-    channel_map_kernel<Op, true><<<grid, kThreads, 0, stream>>>(a, b, out, n, vec, ch, params, op);
+    cuda::launch(channel_map_kernel<Op, true>, grid, kThreads, 0, stream, a, b, out, n, vec, ch,
+                 params, op);
   } else {
     ChannelOf<false> ch{FastDivmod{}, FastDivmod{}, d.inner, d.channels};
-    channel_map_kernel<Op, false><<<grid, kThreads, 0, stream>>>(a, b, out, n, vec, ch, params, op);
+    cuda::launch(channel_map_kernel<Op, false>, grid, kThreads, 0, stream, a, b, out, n, vec, ch,
+                 params, op);
   }
   CS_CUDA_CHECK_LAUNCH("batch_norm channel_map_kernel");
 }
@@ -476,11 +478,11 @@ void cuda_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
   Tensor params = Tensor::empty({4 * d.channels}, x.device());
   float* pp = partials.data<float>();
   launch_reduce(StatsPolicy{x.data<float>(), pp, pp + np, pp + 2 * np}, d, plan, stream);
-  stats_finalize_kernel<<<finalize_grid(d.channels), kThreads, 0, stream>>>(
-      x.data<float>(), d.channels, d.inner, plan.parts, pp, pp + np, pp + 2 * np,
-      static_cast<double>(d.count()), momentum, eps, gamma.data<float>(), beta.data<float>(),
-      rm.data<float>(), rv.data<float>(), save_mean.data<float>(), save_invstd.data<float>(),
-      as_float4(params));
+  cuda::launch(stats_finalize_kernel, finalize_grid(d.channels), kThreads, 0, stream,
+               x.data<float>(), d.channels, d.inner, plan.parts, pp, pp + np, pp + 2 * np,
+               static_cast<double>(d.count()), momentum, eps, gamma.data<float>(),
+               beta.data<float>(), rm.data<float>(), rv.data<float>(), save_mean.data<float>(),
+               save_invstd.data<float>(), as_float4(params));
   CS_CUDA_CHECK_LAUNCH("batch_norm stats_finalize_kernel");
   launch_channel_map(x.data<float>(), nullptr, y.data<float>(), d, as_float4(params),
                      NormalizeOp{}, stream);
@@ -493,9 +495,9 @@ void cuda_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
   cuda::set_device(device);
   cudaStream_t stream = cuda::current_stream(device);
   Tensor params = Tensor::empty({4 * d.channels}, x.device());
-  eval_params_kernel<<<cuda::grid_for(d.channels, kThreads), kThreads, 0, stream>>>(
-      d.channels, gamma.data<float>(), beta.data<float>(), rm.data<float>(), rv.data<float>(), eps,
-      as_float4(params));
+  cuda::launch(eval_params_kernel, cuda::grid_for(d.channels, kThreads), kThreads, 0, stream,
+               d.channels, gamma.data<float>(), beta.data<float>(), rm.data<float>(),
+               rv.data<float>(), eps, as_float4(params));
   CS_CUDA_CHECK_LAUNCH("batch_norm eval_params_kernel");
   launch_channel_map(x.data<float>(), nullptr, y.data<float>(), d, as_float4(params),
                      NormalizeOp{}, stream);
@@ -522,10 +524,10 @@ void backward_common(bool train, const Tensor& gy, const Tensor& x, const Tensor
   float* pp = partials.data<float>();
   launch_reduce(GradPolicy{gy.data<float>(), x.data<float>(), mean.data<float>(), pp, pp + np}, d,
                 plan, stream);
-  grad_finalize_kernel<<<finalize_grid(d.channels), kThreads, 0, stream>>>(
-      train, d.channels, plan.parts, pp, pp + np, static_cast<double>(d.count()), eps,
-      gamma.data<float>(), mean.data<float>(), invstd_or_var.data<float>(), ggamma.data<float>(),
-      gbeta.data<float>(), as_float4(params));
+  cuda::launch(grad_finalize_kernel, finalize_grid(d.channels), kThreads, 0, stream, train,
+               d.channels, plan.parts, pp, pp + np, static_cast<double>(d.count()), eps,
+               gamma.data<float>(), mean.data<float>(), invstd_or_var.data<float>(),
+               ggamma.data<float>(), gbeta.data<float>(), as_float4(params));
   CS_CUDA_CHECK_LAUNCH("batch_norm grad_finalize_kernel");
   launch_channel_map(gy.data<float>(), train ? x.data<float>() : nullptr, gx.data<float>(), d,
                      as_float4(params), op, stream);

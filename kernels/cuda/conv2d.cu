@@ -41,8 +41,8 @@ template <class Cfg, class ALoader, class BLoader, class Store>
 __device__ __forceinline__ void block_gemm(ALoader& a, BLoader& b, int t_len, const Store& out,
                                            int m0, int n0) {
   constexpr int BK = Cfg::BK, TM = Cfg::TM, TN = Cfg::TN;
-  __shared__ __align__(16) float As[2][BK][Cfg::kLdA];
-  __shared__ __align__(16) float Bs[2][BK][Cfg::kLdB];
+  CS_SHARED_ALIGNED(16, As, float[2][BK][Cfg::kLdA]);
+  CS_SHARED_ALIGNED(16, Bs, float[2][BK][Cfg::kLdB]);
   const int tid = threadIdx.x;
   const int tx = tid % Cfg::kThreadsN, ty = tid / Cfg::kThreadsN;
 
@@ -213,7 +213,7 @@ constexpr int kBiasThreads = 256;
 
 // Sum over the block in a fixed tree (valid in thread 0).
 __device__ float block_sum(float v) {
-  __shared__ float warp_sums[kBiasThreads / 32];
+  CS_SHARED(warp_sums, float[kBiasThreads / 32]);
   for (int offset = 16; offset > 0; offset /= 2) v += __shfl_down_sync(0xffffffffu, v, offset);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   if (lane == 0) warp_sums[warp] = v;
@@ -271,18 +271,18 @@ void forward_implicit_gemm(const Tensor& x, const Tensor& w, const Tensor& bias,
   const dim3 grid = checked_grid(ceil_div(static_cast<int64_t>(g.N) * g.P * g.Q, Cfg::BN),
                                  ceil_div(g.Kg, Cfg::BM), g.groups, "conv2d_forward");
   const bool vec4 = (g.P * g.Q) % 4 == 0 && aligned16(y.data<float>());
-  conv_forward_implicit_gemm<Cfg><<<grid, Cfg::kThreads, 0, stream>>>(
-      x.data<float>(), w.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
-      y.data<float>(), g, vec4);
+  cuda::launch(conv_forward_implicit_gemm<Cfg>, grid, Cfg::kThreads, 0, stream, x.data<float>(),
+               w.data<float>(), bias.defined() ? bias.data<float>() : nullptr, y.data<float>(), g,
+               vec4);
   CS_CUDA_CHECK_LAUNCH("conv_forward_implicit_gemm");
 }
 
 void forward_direct(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y,
                     const ConvGeom& g, cudaStream_t stream) {
   constexpr int kThreads = 256;
-  conv_forward_direct<<<cuda::grid_for(y.numel(), kThreads), kThreads, 0, stream>>>(
-      x.data<float>(), w.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
-      y.data<float>(), g);
+  cuda::launch(conv_forward_direct, cuda::grid_for(y.numel(), kThreads), kThreads, 0, stream,
+               x.data<float>(), w.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
+               y.data<float>(), g);
   CS_CUDA_CHECK_LAUNCH("conv_forward_direct");
 }
 
@@ -336,8 +336,8 @@ void backward_data_implicit_gemm(const Tensor& gy, const Tensor& w, Tensor& gx, 
   const dim3 grid = checked_grid(ceil_div(cols, Cfg::BN), ceil_div(g.Cg, Cfg::BM),
                                  static_cast<int64_t>(g.groups) * g.sh * g.sw,
                                  "conv2d_backward_data");
-  conv_backward_data_implicit_gemm<Cfg><<<grid, Cfg::kThreads, 0, stream>>>(
-      gy.data<float>(), w.data<float>(), gx.data<float>(), g);
+  cuda::launch(conv_backward_data_implicit_gemm<Cfg>, grid, Cfg::kThreads, 0, stream,
+               gy.data<float>(), w.data<float>(), gx.data<float>(), g);
   CS_CUDA_CHECK_LAUNCH("conv_backward_data_implicit_gemm");
 }
 
@@ -372,13 +372,13 @@ void backward_weight_implicit_gemm(const Tensor& x, const Tensor& gy, Tensor& gw
                                  static_cast<int64_t>(plan.splits) * g.groups,
                                  "conv2d_backward_weight");
   const bool vec4 = crs % 4 == 0 && aligned16(partial.data<float>());
-  conv_backward_weight_implicit_gemm<Cfg><<<grid, Cfg::kThreads, 0, stream>>>(
-      x.data<float>(), gy.data<float>(), partial.data<float>(), g, plan.chunk, vec4);
+  cuda::launch(conv_backward_weight_implicit_gemm<Cfg>, grid, Cfg::kThreads, 0, stream,
+               x.data<float>(), gy.data<float>(), partial.data<float>(), g, plan.chunk, vec4);
   CS_CUDA_CHECK_LAUNCH("conv_backward_weight_implicit_gemm");
   if (plan.splits > 1) {
     constexpr int kThreads = 256;
-    sum_splits_kernel<<<cuda::grid_for(gw.numel(), kThreads), kThreads, 0, stream>>>(
-        partial.data<float>(), plan.splits, gw.numel(), gw.data<float>());
+    cuda::launch(sum_splits_kernel, cuda::grid_for(gw.numel(), kThreads), kThreads, 0, stream,
+                 partial.data<float>(), plan.splits, gw.numel(), gw.data<float>());
     CS_CUDA_CHECK_LAUNCH("sum_splits_kernel");
   }
 }
@@ -410,16 +410,14 @@ void cuda_backward_bias(const Tensor& gy, Tensor& gb) {
   const int64_t per_split = std::max<int64_t>(1, ceil_div(N, splits));
   splits = std::max<int64_t>(1, ceil_div(N, per_split));
   Tensor partial = splits == 1 ? gb : Tensor::empty({splits, K}, gb.device());
-  conv_bias_grad_kernel<<<dim3(static_cast<unsigned>(K), static_cast<unsigned>(splits)),
-                          kBiasThreads, 0, stream>>>(gy.data<float>(), static_cast<int>(N),
-                                                     static_cast<int>(K), static_cast<int>(PQ),
-                                                     static_cast<int>(per_split),
-                                                     partial.data<float>());
+  cuda::launch(conv_bias_grad_kernel, dim3(static_cast<unsigned>(K), static_cast<unsigned>(splits)),
+               kBiasThreads, 0, stream, gy.data<float>(), static_cast<int>(N), static_cast<int>(K),
+               static_cast<int>(PQ), static_cast<int>(per_split), partial.data<float>());
   CS_CUDA_CHECK_LAUNCH("conv_bias_grad_kernel");
   if (splits > 1) {
     constexpr int kThreads = 256;
-    sum_splits_kernel<<<cuda::grid_for(K, kThreads), kThreads, 0, stream>>>(
-        partial.data<float>(), static_cast<int>(splits), K, gb.data<float>());
+    cuda::launch(sum_splits_kernel, cuda::grid_for(K, kThreads), kThreads, 0, stream,
+                 partial.data<float>(), static_cast<int>(splits), K, gb.data<float>());
     CS_CUDA_CHECK_LAUNCH("sum_splits_kernel");
   }
 }

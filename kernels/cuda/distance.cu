@@ -45,8 +45,8 @@ __global__ void finish_kernel(const float* qn, const float* pn, float* dot, int6
 
 __global__ void l1_kernel(const float* q, const float* p, float* out, int64_t m, int64_t n,
                           int64_t d) {
-  __shared__ float qs[kTile][kTile + 1];  // +1: no bank conflicts on column reads
-  __shared__ float ps[kTile][kTile + 1];
+  CS_SHARED(qs, float[kTile][kTile + 1]);  // +1: no bank conflicts on column reads
+  CS_SHARED(ps, float[kTile][kTile + 1]);
   const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
   const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kTile;
   const int64_t col0 = static_cast<int64_t>(blockIdx.x) * kTile;
@@ -74,15 +74,16 @@ __global__ void l1_kernel(const float* q, const float* p, float* out, int64_t m,
 void cuda_row_squared_norms(const Tensor& x, Tensor& out) {
   const int64_t rows = x.dim(0);
   if (rows == 0) return;
-  row_squared_norms_kernel<<<cuda::grid_for(rows * 32, kThreads, 1LL << 30), kThreads, 0, prepare(x)>>>(
-      x.data<float>(), out.data<float>(), rows, x.dim(1));
+  cuda::launch(row_squared_norms_kernel, cuda::grid_for(rows * 32, kThreads, 1LL << 30), kThreads,
+               0, prepare(x), x.data<float>(), out.data<float>(), rows, x.dim(1));
   CS_CUDA_CHECK_LAUNCH("row_squared_norms_kernel");
 }
 
 void cuda_finish(const Tensor& qn, const Tensor& pn, Tensor& dot, Metric metric) {
   const int64_t m = dot.dim(0), n = dot.dim(1);
-  finish_kernel<<<cuda::grid_for(m * n, kThreads), kThreads, 0, prepare(dot)>>>(
-      qn.data<float>(), pn.data<float>(), dot.data<float>(), m, n, metric == Metric::Cosine);
+  cuda::launch(finish_kernel, cuda::grid_for(m * n, kThreads), kThreads, 0, prepare(dot),
+               qn.data<float>(), pn.data<float>(), dot.data<float>(), m, n,
+               metric == Metric::Cosine);
   CS_CUDA_CHECK_LAUNCH("finish_kernel");
 }
 
@@ -92,8 +93,8 @@ void cuda_l1(const Tensor& queries, const Tensor& points, Tensor& out) {
                                                                      << " queries per call, got " << m);
   const dim3 grid(static_cast<unsigned>((n + kTile - 1) / kTile),
                   static_cast<unsigned>((m + kTile - 1) / kTile));
-  l1_kernel<<<grid, kThreads, 0, prepare(out)>>>(queries.data<float>(), points.data<float>(),
-                                                 out.data<float>(), m, n, queries.dim(1));
+  cuda::launch(l1_kernel, grid, kThreads, 0, prepare(out), queries.data<float>(),
+               points.data<float>(), out.data<float>(), m, n, queries.dim(1));
   CS_CUDA_CHECK_LAUNCH("l1_kernel");
 }
 

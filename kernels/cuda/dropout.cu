@@ -97,9 +97,9 @@ void cuda_forward(const Tensor& x, double p, uint64_t seed, uint64_t offset, Ten
   const bool vec = offset % 4 == 0 && aligned(px, 16) && aligned(py, 16) && aligned(pm, 4);
   const int64_t blocks =
       static_cast<int64_t>(((offset + static_cast<uint64_t>(n) - 1) >> 2) - (offset >> 2) + 1);
-  dropout_forward_kernel<<<cuda::grid_for(blocks, kThreads), kThreads, 0,
-                           cuda::current_stream(device)>>>(
-      px, py, pm, n, seed, offset, blocks, static_cast<float>(p), p >= 1, keep_scale(p), vec);
+  cuda::launch(dropout_forward_kernel, cuda::grid_for(blocks, kThreads), kThreads, 0,
+               cuda::current_stream(device), px, py, pm, n, seed, offset, blocks,
+               static_cast<float>(p), p >= 1, keep_scale(p), vec);
   CS_CUDA_CHECK_LAUNCH("dropout_forward_kernel");
 }
 
@@ -112,8 +112,8 @@ void cuda_backward(const Tensor& gy, const Tensor& mask, double p, Tensor& gx) {
   const uint8_t* pm = mask.data<uint8_t>();
   float* po = gx.data<float>();
   const bool vec = aligned(pg, 16) && aligned(po, 16) && aligned(pm, 4);
-  dropout_backward_kernel<<<cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
-                            cuda::current_stream(device)>>>(pg, pm, po, n, keep_scale(p), vec);
+  cuda::launch(dropout_backward_kernel, cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads,
+               0, cuda::current_stream(device), pg, pm, po, n, keep_scale(p), vec);
   CS_CUDA_CHECK_LAUNCH("dropout_backward_kernel");
 }
 

@@ -58,8 +58,8 @@ void launch_unary(const Tensor& x, Tensor& out, F f, const char* name) {
   float* po = out.data<float>();
   const bool vec = aligned16(px) && aligned16(po);
   cuda::set_device(x.device().index);
-  unary_kernel<<<cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
-                 cuda::current_stream(x.device().index)>>>(px, po, n, vec, f);
+  cuda::launch(unary_kernel<F>, cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
+               cuda::current_stream(x.device().index), px, po, n, vec, f);
   CS_CUDA_CHECK_LAUNCH(name);
 }
 
@@ -72,8 +72,8 @@ void launch_binary(const Tensor& a, const Tensor& b, Tensor& out, F f, const cha
   float* po = out.data<float>();
   const bool vec = aligned16(pa) && aligned16(pb) && aligned16(po);
   cuda::set_device(a.device().index);
-  binary_kernel<<<cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
-                  cuda::current_stream(a.device().index)>>>(pa, pb, po, n, vec, f);
+  cuda::launch(binary_kernel<F>, cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
+               cuda::current_stream(a.device().index), pa, pb, po, n, vec, f);
   CS_CUDA_CHECK_LAUNCH(name);
 }
 

@@ -32,8 +32,8 @@ void gemm_naive(const Tensor& a, Transpose ta, const Tensor& b, Transpose tb, Te
   const unsigned blocks =
       gemm_cuda::tile_blocks(gemm_cuda::ceil_div(d.m, kRows), gemm_cuda::ceil_div(d.n, kCols));
   gemm_cuda::dispatch_transposes(ta, tb, [&](auto ta_c, auto tb_c) {
-    gemm_naive_kernel<decltype(ta_c)::value, decltype(tb_c)::value>
-        <<<blocks, dim3(kCols, kRows), 0, cuda::current_stream(dev)>>>(p);
+    cuda::launch(gemm_naive_kernel<decltype(ta_c)::value, decltype(tb_c)::value>, blocks,
+                 dim3(kCols, kRows), 0, cuda::current_stream(dev), p);
   });
   CS_CUDA_CHECK_LAUNCH("gemm_naive_kernel");
 }

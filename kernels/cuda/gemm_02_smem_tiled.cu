@@ -19,8 +19,8 @@ constexpr int kTile = 32;
 
 template <bool TA, bool TB>
 __global__ void __launch_bounds__(kTile* kTile) gemm_smem_tiled_kernel(GemmParams p) {
-  __shared__ float as[kTile][kTile + 1];  // as[i][q] = op(A)(m0 + i, k0 + q)
-  __shared__ float bs[kTile][kTile + 1];  // bs[q][j] = op(B)(k0 + q, n0 + j)
+  CS_SHARED(as, float[kTile][kTile + 1]);  // as[i][q] = op(A)(m0 + i, k0 + q)
+  CS_SHARED(bs, float[kTile][kTile + 1]);  // bs[q][j] = op(B)(k0 + q, n0 + j)
   const int tiles_n = (p.n + kTile - 1) / kTile;
   const int m0 = (blockIdx.x / tiles_n) * kTile, n0 = (blockIdx.x % tiles_n) * kTile;
   const int tx = threadIdx.x, ty = threadIdx.y;
@@ -48,8 +48,8 @@ void gemm_smem_tiled(const Tensor& a, Transpose ta, const Tensor& b, Transpose t
   const unsigned blocks =
       gemm_cuda::tile_blocks(gemm_cuda::ceil_div(d.m, kTile), gemm_cuda::ceil_div(d.n, kTile));
   gemm_cuda::dispatch_transposes(ta, tb, [&](auto ta_c, auto tb_c) {
-    gemm_smem_tiled_kernel<decltype(ta_c)::value, decltype(tb_c)::value>
-        <<<blocks, dim3(kTile, kTile), 0, cuda::current_stream(dev)>>>(p);
+    cuda::launch(gemm_smem_tiled_kernel<decltype(ta_c)::value, decltype(tb_c)::value>, blocks,
+                 dim3(kTile, kTile), 0, cuda::current_stream(dev), p);
   });
   CS_CUDA_CHECK_LAUNCH("gemm_smem_tiled_kernel");
 }

@@ -22,8 +22,8 @@ constexpr int kThreads = (kBM / kTM) * (kBN / kTN);  // 256
 
 template <bool TA, bool TB>
 __global__ void __launch_bounds__(kThreads) gemm_register_blocked_kernel(GemmParams p) {
-  __shared__ float as[kBM][kBK];  // as[i][q] = op(A)(m0 + i, k0 + q)
-  __shared__ float bs[kBK][kBN];  // bs[q][j] = op(B)(k0 + q, n0 + j)
+  CS_SHARED(as, float[kBM][kBK]);  // as[i][q] = op(A)(m0 + i, k0 + q)
+  CS_SHARED(bs, float[kBK][kBN]);  // bs[q][j] = op(B)(k0 + q, n0 + j)
   const int tiles_n = (p.n + kBN - 1) / kBN;
   const int m0 = (blockIdx.x / tiles_n) * kBM, n0 = (blockIdx.x % tiles_n) * kBN;
   const int tid = threadIdx.x;
@@ -81,8 +81,8 @@ void gemm_register_blocked(const Tensor& a, Transpose ta, const Tensor& b, Trans
   const unsigned blocks =
       gemm_cuda::tile_blocks(gemm_cuda::ceil_div(d.m, kBM), gemm_cuda::ceil_div(d.n, kBN));
   gemm_cuda::dispatch_transposes(ta, tb, [&](auto ta_c, auto tb_c) {
-    gemm_register_blocked_kernel<decltype(ta_c)::value, decltype(tb_c)::value>
-        <<<blocks, kThreads, 0, cuda::current_stream(dev)>>>(p);
+    cuda::launch(gemm_register_blocked_kernel<decltype(ta_c)::value, decltype(tb_c)::value>, blocks,
+                 kThreads, 0, cuda::current_stream(dev), p);
   });
   CS_CUDA_CHECK_LAUNCH("gemm_register_blocked_kernel");
 }

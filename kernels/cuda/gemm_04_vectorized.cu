@@ -28,8 +28,8 @@ constexpr int kLds = kBM + 4;  // leading dimension of as and bs (kBM == kBN)
 
 template <bool TA, bool TB>
 __global__ void __launch_bounds__(kThreads) gemm_vectorized_kernel(GemmParams p) {
-  __shared__ __align__(16) float as[kBK * kLds];  // as[q][i] = op(A)(m0 + i, k0 + q)
-  __shared__ __align__(16) float bs[kBK * kLds];  // bs[q][j] = op(B)(k0 + q, n0 + j)
+  CS_SHARED_ALIGNED(16, as, float[kBK * kLds]);  // as[q][i] = op(A)(m0 + i, k0 + q)
+  CS_SHARED_ALIGNED(16, bs, float[kBK * kLds]);  // bs[q][j] = op(B)(k0 + q, n0 + j)
   const int tiles_n = (p.n + kBN - 1) / kBN;
   const int m0 = (blockIdx.x / tiles_n) * kBM, n0 = (blockIdx.x % tiles_n) * kBN;
   const int tid = threadIdx.x;
@@ -80,8 +80,8 @@ void gemm_vectorized(const Tensor& a, Transpose ta, const Tensor& b, Transpose t
   const unsigned blocks =
       gemm_cuda::tile_blocks(gemm_cuda::ceil_div(d.m, kBM), gemm_cuda::ceil_div(d.n, kBN));
   gemm_cuda::dispatch_transposes(ta, tb, [&](auto ta_c, auto tb_c) {
-    gemm_vectorized_kernel<decltype(ta_c)::value, decltype(tb_c)::value>
-        <<<blocks, kThreads, 0, cuda::current_stream(dev)>>>(p);
+    cuda::launch(gemm_vectorized_kernel<decltype(ta_c)::value, decltype(tb_c)::value>, blocks,
+                 kThreads, 0, cuda::current_stream(dev), p);
   });
   CS_CUDA_CHECK_LAUNCH("gemm_vectorized_kernel");
 }

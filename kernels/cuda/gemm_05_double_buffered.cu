@@ -42,6 +42,9 @@ constexpr int kGroupM = 8;  // tile-rows per group in the block order
 // written as plain C++, it sinks the load down to the shared-memory store
 // that uses it, exposing the whole global latency every tile.
 __device__ __forceinline__ float4 ldg4_guarded(const float* p, bool guard) {
+#if defined(CONVSCOPE_CUDA_SIM)
+  return guard ? __ldg(reinterpret_cast<const float4*>(p)) : make_float4(0.f, 0.f, 0.f, 0.f);
+#else
   float4 v;
   asm volatile(
       "{\n"
@@ -56,6 +59,7 @@ __device__ __forceinline__ float4 ldg4_guarded(const float* p, bool guard) {
       : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w)
       : "l"(p), "r"(static_cast<int>(guard)));
   return v;
+#endif
 }
 
 // One thread's float4 chunk of an operand's 8 x 128 (or 128 x 8) tile,
@@ -115,8 +119,8 @@ struct ChunkStream {
 // Vec: both operands are aligned for float4 (Matrix::vec).
 template <bool TA, bool TB, bool Vec>
 __global__ void __launch_bounds__(kThreads, 2) gemm_double_buffered_kernel(GemmParams p) {
-  __shared__ __align__(16) float as[2 * kStage];  // stage s: as[s][q][i] = op(A)(m0 + i, k0 + q)
-  __shared__ __align__(16) float bs[2 * kStage];  // stage s: bs[s][q][j] = op(B)(k0 + q, n0 + j)
+  CS_SHARED_ALIGNED(16, as, float[2 * kStage]);  // stage s: as[s][q][i] = op(A)(m0 + i, k0 + q)
+  CS_SHARED_ALIGNED(16, bs, float[2 * kStage]);  // stage s: bs[s][q][j] = op(B)(k0 + q, n0 + j)
 
   // Grouped order: blocks g*8*tiles_n .. (g+1)*8*tiles_n - 1 cover tile-rows
   // 8g .. 8g+7, going down a column of tiles before the next column.
@@ -277,9 +281,11 @@ void gemm_double_buffered(const Tensor& a, Transpose ta, const Tensor& b, Transp
   gemm_cuda::dispatch_transposes(ta, tb, [&](auto ta_c, auto tb_c) {
     constexpr bool kTA = decltype(ta_c)::value, kTB = decltype(tb_c)::value;
     if (vec) {
-      gemm_double_buffered_kernel<kTA, kTB, true><<<dim3(blocks, splits), kThreads, 0, stream>>>(p);
+      cuda::launch(gemm_double_buffered_kernel<kTA, kTB, true>, dim3(blocks, splits), kThreads, 0,
+                   stream, p);
     } else {
-      gemm_double_buffered_kernel<kTA, kTB, false><<<dim3(blocks, splits), kThreads, 0, stream>>>(p);
+      cuda::launch(gemm_double_buffered_kernel<kTA, kTB, false>, dim3(blocks, splits), kThreads, 0,
+                   stream, p);
     }
   });
   CS_CUDA_CHECK_LAUNCH("gemm_double_buffered_kernel");
@@ -287,8 +293,9 @@ void gemm_double_buffered(const Tensor& a, Transpose ta, const Tensor& b, Transp
     const int64_t count = d.m * d.n;
     float* pc = c.data<float>();
     const bool vec = gemm_cuda::aligned16(pc) && gemm_cuda::aligned16(p.c) && count % 4 == 0;
-    gemm_split_k_reduce_kernel<<<cuda::grid_for(vec ? count / 4 : count, 256), 256, 0, stream>>>(
-        p.c, splits, count, pc, static_cast<float>(alpha), static_cast<float>(beta), vec);
+    cuda::launch(gemm_split_k_reduce_kernel, cuda::grid_for(vec ? count / 4 : count, 256), 256, 0,
+                 stream, p.c, splits, count, pc, static_cast<float>(alpha),
+                 static_cast<float>(beta), vec);
     CS_CUDA_CHECK_LAUNCH("gemm_split_k_reduce_kernel");
   }
 }

@@ -37,13 +37,27 @@ constexpr int kSmemFloats = kStages * kStageFloats > kBM * kEpilogueLd ? kStages
 constexpr size_t kSmemBytes = kSmemFloats * sizeof(float);
 
 __device__ __forceinline__ void cp_async16(float* smem, const float* gmem) {
+#if defined(CONVSCOPE_CUDA_SIM)
+  ::cs::sim::cp_async_16(smem, gmem);  // the generic shared pointer itself
+#else
   const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem));
+#endif
 }
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_commit() {
+#if defined(CONVSCOPE_CUDA_SIM)
+  ::cs::sim::cp_async_commit();
+#else
+  asm volatile("cp.async.commit_group;\n" ::);
+#endif
+}
 template <int N>
 __device__ __forceinline__ void cp_async_wait() {
+#if defined(CONVSCOPE_CUDA_SIM)
+  ::cs::sim::cp_async_wait(N);
+#else
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+#endif
 }
 
 // An R x C tile of a stored matrix at (r0, c0) into smem[R][C + kPad]: cp.async
@@ -69,7 +83,7 @@ __device__ __forceinline__ void load_tile_async(const Matrix& m, int r0, int c0,
 
 template <bool TA, bool TB>
 __global__ void __launch_bounds__(kThreads, 1) gemm_tf32_wmma_kernel(GemmParams p) {
-  extern __shared__ __align__(128) float smem[];
+  CS_SHARED_DYNAMIC(smem, float, 128);
   const int tiles_n = (p.n + kBN - 1) / kBN;
   const int m0 = (blockIdx.x / tiles_n) * kBM, n0 = (blockIdx.x % tiles_n) * kBN;
   const int tid = threadIdx.x, warp = tid / 32;
@@ -171,7 +185,7 @@ void gemm_tf32_wmma(const Tensor& a, Transpose ta, const Tensor& b, Transpose tb
     // (per device: repeat it after a device switch; it is cheap).
     CS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                        static_cast<int>(kSmemBytes)));
-    kernel<<<blocks, kThreads, kSmemBytes, cuda::current_stream(dev)>>>(p);
+    cuda::launch(kernel, blocks, kThreads, kSmemBytes, cuda::current_stream(dev), p);
   });
   CS_CUDA_CHECK_LAUNCH("gemm_tf32_wmma_kernel");
 }

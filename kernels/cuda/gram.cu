@@ -90,8 +90,8 @@ __device__ __forceinline__ void triangle_tile(int64_t t, int64_t tiles, int64_t&
 // split == true:  out = partials (S, N, C, C), upper entries only, unscaled.
 __global__ void gram_tile_kernel(const float* f, int64_t n_images, int64_t c, int64_t hw,
                                  int64_t tiles, int64_t slice, float scale, bool split, float* out) {
-  __shared__ __align__(16) float as[kSlab][kPad];
-  __shared__ __align__(16) float bs[kSlab][kPad];
+  CS_SHARED_ALIGNED(16, as, float[kSlab][kPad]);
+  CS_SHARED_ALIGNED(16, bs, float[kSlab][kPad]);
   int64_t ti, tj;
   triangle_tile(blockIdx.x, tiles, ti, tj);
   const int64_t r0 = ti * kTile, c0 = tj * kTile;
@@ -155,8 +155,8 @@ __global__ void symmetrize_kernel(const float* gg, int64_t n_images, int64_t c, 
 // grid: x = column tile of HW, y = row tile of C, z = image (strided).
 __global__ void gram_backward_kernel(const float* sym, const float* f, int64_t n_images, int64_t c,
                                      int64_t hw, float scale, float* gf) {
-  __shared__ __align__(16) float as[kSlab][kPad];
-  __shared__ __align__(16) float bs[kSlab][kPad];
+  CS_SHARED_ALIGNED(16, as, float[kSlab][kPad]);
+  CS_SHARED_ALIGNED(16, bs, float[kSlab][kPad]);
   const int64_t p0 = static_cast<int64_t>(blockIdx.x) * kTile;
   const int64_t r0 = static_cast<int64_t>(blockIdx.y) * kTile;
   const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
@@ -205,17 +205,17 @@ void cuda_forward(const Tensor& f, Tensor& g) {
   slices = (hw + slice - 1) / slice;
   const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(slices), image_grid(n));
   if (slices == 1) {
-    gram_tile_kernel<<<grid, kThreads, 0, stream>>>(f.data<float>(), n, c, hw, side, slice, scale,
-                                                    false, g.data<float>());
+    cuda::launch(gram_tile_kernel, grid, kThreads, 0, stream, f.data<float>(), n, c, hw, side,
+                 slice, scale, false, g.data<float>());
     CS_CUDA_CHECK_LAUNCH("gram_tile_kernel");
     return;
   }
   Tensor partials = Tensor::empty({slices, n, c, c}, f.device());
-  gram_tile_kernel<<<grid, kThreads, 0, stream>>>(f.data<float>(), n, c, hw, side, slice, scale,
-                                                  true, partials.data<float>());
+  cuda::launch(gram_tile_kernel, grid, kThreads, 0, stream, f.data<float>(), n, c, hw, side, slice,
+               scale, true, partials.data<float>());
   CS_CUDA_CHECK_LAUNCH("gram_tile_kernel (split)");
-  gram_reduce_kernel<<<cuda::grid_for(n * c * c, kThreads), kThreads, 0, stream>>>(
-      partials.data<float>(), slices, n, c, scale, g.data<float>());
+  cuda::launch(gram_reduce_kernel, cuda::grid_for(n * c * c, kThreads), kThreads, 0, stream,
+               partials.data<float>(), slices, n, c, scale, g.data<float>());
   CS_CUDA_CHECK_LAUNCH("gram_reduce_kernel");
 }
 
@@ -225,15 +225,15 @@ void cuda_backward(const Tensor& f, const Tensor& gg, Tensor& gf) {
   cudaStream_t stream = prepare(f);
   const float scale = static_cast<float>(1.0 / static_cast<double>(hw));
   Tensor sym = Tensor::empty({n, c, c}, f.device());
-  symmetrize_kernel<<<cuda::grid_for(n * c * c, kThreads), kThreads, 0, stream>>>(
-      gg.data<float>(), n, c, sym.data<float>());
+  cuda::launch(symmetrize_kernel, cuda::grid_for(n * c * c, kThreads), kThreads, 0, stream,
+               gg.data<float>(), n, c, sym.data<float>());
   CS_CUDA_CHECK_LAUNCH("symmetrize_kernel");
   const int64_t col_tiles = (hw + kTile - 1) / kTile, row_tiles = (c + kTile - 1) / kTile;
   CS_CHECK(col_tiles <= 0x7fffffff && row_tiles <= 65535,
            "gram_backward: features " << shape_str(f.shape()) << " too large for one launch");
   const dim3 grid(static_cast<unsigned>(col_tiles), static_cast<unsigned>(row_tiles), image_grid(n));
-  gram_backward_kernel<<<grid, kThreads, 0, stream>>>(sym.data<float>(), f.data<float>(), n, c, hw,
-                                                      scale, gf.data<float>());
+  cuda::launch(gram_backward_kernel, grid, kThreads, 0, stream, sym.data<float>(), f.data<float>(),
+               n, c, hw, scale, gf.data<float>());
   CS_CUDA_CHECK_LAUNCH("gram_backward_kernel");
 }
 

@@ -85,8 +85,8 @@ cudaStream_t prepare(const Tensor& t) {
 
 void cuda_roll2d(const Tensor& x, int64_t dy, int64_t dx, Tensor& out) {
   const int64_t n = x.numel();
-  roll_kernel<<<cuda::grid_for(n, kThreads), kThreads, 0, prepare(x)>>>(
-      x.data<float>(), out.data<float>(), n, x.dim(2), x.dim(3), dy, dx);
+  cuda::launch(roll_kernel, cuda::grid_for(n, kThreads), kThreads, 0, prepare(x), x.data<float>(),
+               out.data<float>(), n, x.dim(2), x.dim(3), dy, dx);
   CS_CUDA_CHECK_LAUNCH("roll_kernel");
 }
 
@@ -94,17 +94,17 @@ void cuda_occlude(const Tensor& image, const Tensor& fill, const OcclusionGrid& 
                   Tensor& out) {
   const int64_t n = out.numel();
   const int64_t cols = OcclusionGrid::positions(image.dim(2), g.stride);
-  occlude_kernel<<<cuda::grid_for(n, kThreads), kThreads, 0, prepare(image)>>>(
-      image.data<float>(), fill.data<float>(), out.data<float>(), n, image.numel(), image.dim(1),
-      image.dim(2), cols, g.window, g.stride, first);
+  cuda::launch(occlude_kernel, cuda::grid_for(n, kThreads), kThreads, 0, prepare(image),
+               image.data<float>(), fill.data<float>(), out.data<float>(), n, image.numel(),
+               image.dim(1), image.dim(2), cols, g.window, g.stride, first);
   CS_CUDA_CHECK_LAUNCH("occlude_kernel");
 }
 
 void cuda_crop_flip(const Tensor& images, const Tensor& params, Tensor& out) {
   const int64_t n = out.numel();
-  crop_flip_kernel<<<cuda::grid_for(n, kThreads), kThreads, 0, prepare(images)>>>(
-      images.data<uint8_t>(), params.data<int32_t>(), out.data<uint8_t>(), n, out.dim(1), out.dim(2),
-      out.dim(3), images.dim(2), images.dim(3));
+  cuda::launch(crop_flip_kernel, cuda::grid_for(n, kThreads), kThreads, 0, prepare(images),
+               images.data<uint8_t>(), params.data<int32_t>(), out.data<uint8_t>(), n, out.dim(1),
+               out.dim(2), out.dim(3), images.dim(2), images.dim(3));
   CS_CUDA_CHECK_LAUNCH("crop_flip_kernel");
 }
 
@@ -115,16 +115,16 @@ void cuda_tv_forward(const Tensor& x, Tensor& loss) {
     return;
   }
   Tensor terms = Tensor::empty({n}, x.device());
-  tv_terms_kernel<<<cuda::grid_for(n, kThreads), kThreads, 0, prepare(x)>>>(
-      x.data<float>(), terms.data<float>(), n, x.dim(2), x.dim(3));
+  cuda::launch(tv_terms_kernel, cuda::grid_for(n, kThreads), kThreads, 0, prepare(x),
+               x.data<float>(), terms.data<float>(), n, x.dim(2), x.dim(3));
   CS_CUDA_CHECK_LAUNCH("tv_terms_kernel");
   sum_all(terms, loss);
 }
 
 void cuda_tv_backward(const Tensor& x, const Tensor& gloss, Tensor& gx) {
   const int64_t n = x.numel();
-  tv_backward_kernel<<<cuda::grid_for(n, kThreads), kThreads, 0, prepare(x)>>>(
-      x.data<float>(), gloss.data<float>(), gx.data<float>(), n, x.dim(2), x.dim(3));
+  cuda::launch(tv_backward_kernel, cuda::grid_for(n, kThreads), kThreads, 0, prepare(x),
+               x.data<float>(), gloss.data<float>(), gx.data<float>(), n, x.dim(2), x.dim(3));
   CS_CUDA_CHECK_LAUNCH("tv_backward_kernel");
 }
 

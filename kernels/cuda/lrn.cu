@@ -63,9 +63,9 @@ void cuda_forward(const Tensor& x, Tensor& y, Tensor& scale, const LrnArgs& args
   const FastDiv div_plane(static_cast<uint32_t>(x.dim(2) * x.dim(3)));
   const FastDiv div_channels(static_cast<uint32_t>(x.dim(1)));
   for_each_chunk(x, [&](int64_t offset, uint32_t count) {
-    lrn_forward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-        x.data<float>() + offset, y.data<float>() + offset, scale.data<float>() + offset, a,
-        div_plane, div_channels, count);
+    cuda::launch(lrn_forward_kernel, blocks_for(count), kThreads, 0, stream,
+                 x.data<float>() + offset, y.data<float>() + offset, scale.data<float>() + offset,
+                 a, div_plane, div_channels, count);
     CS_CUDA_CHECK_LAUNCH("lrn_forward_kernel");
   });
 }
@@ -79,9 +79,10 @@ void cuda_backward(const Tensor& x, const Tensor& y, const Tensor& scale, const 
   const FastDiv div_plane(static_cast<uint32_t>(x.dim(2) * x.dim(3)));
   const FastDiv div_channels(static_cast<uint32_t>(x.dim(1)));
   for_each_chunk(x, [&](int64_t offset, uint32_t count) {
-    lrn_backward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-        x.data<float>() + offset, y.data<float>() + offset, scale.data<float>() + offset,
-        gy.data<float>() + offset, gx.data<float>() + offset, a, div_plane, div_channels, count);
+    cuda::launch(lrn_backward_kernel, blocks_for(count), kThreads, 0, stream,
+                 x.data<float>() + offset, y.data<float>() + offset, scale.data<float>() + offset,
+                 gy.data<float>() + offset, gx.data<float>() + offset, a, div_plane, div_channels,
+                 count);
     CS_CUDA_CHECK_LAUNCH("lrn_backward_kernel");
   });
 }

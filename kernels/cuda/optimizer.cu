@@ -132,8 +132,8 @@ void cuda_sgd(Tensor& param, const Tensor& grad, Tensor& buf, const SgdArgs& arg
   float* pb = has_buffer ? buf.data<float>() : nullptr;
   const bool vec = aligned16(param.data<float>()) && aligned16(grad.data<float>()) &&
                    (!has_buffer || aligned16(pb));
-  sgd_kernel<<<cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0, prepare(param)>>>(
-      a, param.data<float>(), grad.data<float>(), pb, n, vec);
+  cuda::launch(sgd_kernel, cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
+               prepare(param), a, param.data<float>(), grad.data<float>(), pb, n, vec);
   CS_CUDA_CHECK_LAUNCH("sgd_kernel");
 }
 
@@ -147,8 +147,9 @@ void cuda_adam(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const Ad
                      static_cast<float>(std::sqrt(bc2)),   args.decoupled_weight_decay};
   const bool vec = aligned16(param.data<float>()) && aligned16(grad.data<float>()) &&
                    aligned16(m.data<float>()) && aligned16(v.data<float>());
-  adam_kernel<<<cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0, prepare(param)>>>(
-      a, param.data<float>(), grad.data<float>(), m.data<float>(), v.data<float>(), n, vec);
+  cuda::launch(adam_kernel, cuda::grid_for(vec ? (n + 3) / 4 : n, kThreads), kThreads, 0,
+               prepare(param), a, param.data<float>(), grad.data<float>(), m.data<float>(),
+               v.data<float>(), n, vec);
   CS_CUDA_CHECK_LAUNCH("adam_kernel");
 }
 

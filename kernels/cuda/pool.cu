@@ -140,11 +140,14 @@ void cuda_max_forward(const Tensor& x, Tensor& y, Tensor& switches, const PoolGe
     float* py = y.data<float>() + first * out_plane(g);
     int32_t* ps = switches.data<int32_t>() + first * out_plane(g);
     if (k == 3)
-      max_pool_forward_kernel<3><<<blocks_for(count), kThreads, 0, stream>>>(px, py, ps, g, div_q, div_p, count);
+      cuda::launch(max_pool_forward_kernel<3>, blocks_for(count), kThreads, 0, stream, px, py, ps,
+                   g, div_q, div_p, count);
     else if (k == 2)
-      max_pool_forward_kernel<2><<<blocks_for(count), kThreads, 0, stream>>>(px, py, ps, g, div_q, div_p, count);
+      cuda::launch(max_pool_forward_kernel<2>, blocks_for(count), kThreads, 0, stream, px, py, ps,
+                   g, div_q, div_p, count);
     else
-      max_pool_forward_kernel<0><<<blocks_for(count), kThreads, 0, stream>>>(px, py, ps, g, div_q, div_p, count);
+      cuda::launch(max_pool_forward_kernel<0>, blocks_for(count), kThreads, 0, stream, px, py, ps,
+                   g, div_q, div_p, count);
     CS_CUDA_CHECK_LAUNCH("max_pool_forward_kernel");
   });
 }
@@ -159,11 +162,11 @@ void cuda_max_backward(const Tensor& gy, const Tensor& switches, Tensor& gx, con
     const int32_t* ps = switches.data<int32_t>() + first * out_plane(g);
     float* pgx = gx.data<float>() + first * in_plane(g);
     if (g.stride_h == 2 && g.stride_w == 2)
-      max_pool_backward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-          pgy, ps, pgx, g, div_w, div_h, StaticDiv<2>{}, StaticDiv<2>{}, count);
+      cuda::launch(max_pool_backward_kernel<StaticDiv<2>>, blocks_for(count), kThreads, 0, stream,
+                   pgy, ps, pgx, g, div_w, div_h, StaticDiv<2>{}, StaticDiv<2>{}, count);
     else
-      max_pool_backward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-          pgy, ps, pgx, g, div_w, div_h, FastDiv(g.stride_h), FastDiv(g.stride_w), count);
+      cuda::launch(max_pool_backward_kernel<FastDiv>, blocks_for(count), kThreads, 0, stream, pgy,
+                   ps, pgx, g, div_w, div_h, FastDiv(g.stride_h), FastDiv(g.stride_w), count);
     CS_CUDA_CHECK_LAUNCH("max_pool_backward_kernel");
   });
 }
@@ -174,9 +177,9 @@ void cuda_avg_forward(const Tensor& x, Tensor& y, const PoolGeometry& g) {
   cudaStream_t stream = cuda::current_stream(device);
   const FastDiv div_q(g.out_w), div_p(g.out_h);
   for_each_chunk(g.planes, out_plane(g), [&](int64_t first, uint32_t count) {
-    avg_pool_forward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-        x.data<float>() + first * in_plane(g), y.data<float>() + first * out_plane(g), g, div_q,
-        div_p, count);
+    cuda::launch(avg_pool_forward_kernel, blocks_for(count), kThreads, 0, stream,
+                 x.data<float>() + first * in_plane(g), y.data<float>() + first * out_plane(g), g,
+                 div_q, div_p, count);
     CS_CUDA_CHECK_LAUNCH("avg_pool_forward_kernel");
   });
 }
@@ -190,11 +193,11 @@ void cuda_avg_backward(const Tensor& gy, Tensor& gx, const PoolGeometry& g) {
     const float* pgy = gy.data<float>() + first * out_plane(g);
     float* pgx = gx.data<float>() + first * in_plane(g);
     if (g.stride_h == 2 && g.stride_w == 2)
-      avg_pool_backward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-          pgy, pgx, g, div_w, div_h, StaticDiv<2>{}, StaticDiv<2>{}, count);
+      cuda::launch(avg_pool_backward_kernel<StaticDiv<2>>, blocks_for(count), kThreads, 0, stream,
+                   pgy, pgx, g, div_w, div_h, StaticDiv<2>{}, StaticDiv<2>{}, count);
     else
-      avg_pool_backward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-          pgy, pgx, g, div_w, div_h, FastDiv(g.stride_h), FastDiv(g.stride_w), count);
+      cuda::launch(avg_pool_backward_kernel<FastDiv>, blocks_for(count), kThreads, 0, stream, pgy,
+                   pgx, g, div_w, div_h, FastDiv(g.stride_h), FastDiv(g.stride_w), count);
     CS_CUDA_CHECK_LAUNCH("avg_pool_backward_kernel");
   });
 }
@@ -205,8 +208,9 @@ void cuda_adaptive_forward(const Tensor& x, Tensor& y, const PoolGeometry& g) {
   cudaStream_t stream = cuda::current_stream(device);
   const pooling::AdaptiveDivs d = adaptive_divs(g);
   for_each_chunk(g.planes, out_plane(g), [&](int64_t first, uint32_t count) {
-    adaptive_pool_forward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-        x.data<float>() + first * in_plane(g), y.data<float>() + first * out_plane(g), g, d, count);
+    cuda::launch(adaptive_pool_forward_kernel, blocks_for(count), kThreads, 0, stream,
+                 x.data<float>() + first * in_plane(g), y.data<float>() + first * out_plane(g), g,
+                 d, count);
     CS_CUDA_CHECK_LAUNCH("adaptive_pool_forward_kernel");
   });
 }
@@ -217,8 +221,9 @@ void cuda_adaptive_backward(const Tensor& gy, Tensor& gx, const PoolGeometry& g)
   cudaStream_t stream = cuda::current_stream(device);
   const pooling::AdaptiveDivs d = adaptive_divs(g);
   for_each_chunk(g.planes, in_plane(g), [&](int64_t first, uint32_t count) {
-    adaptive_pool_backward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-        gy.data<float>() + first * out_plane(g), gx.data<float>() + first * in_plane(g), g, d, count);
+    cuda::launch(adaptive_pool_backward_kernel, blocks_for(count), kThreads, 0, stream,
+                 gy.data<float>() + first * out_plane(g), gx.data<float>() + first * in_plane(g), g,
+                 d, count);
     CS_CUDA_CHECK_LAUNCH("adaptive_pool_backward_kernel");
   });
 }

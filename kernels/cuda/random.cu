@@ -37,8 +37,9 @@ void launch_fill(Tensor& x, uint64_t seed, uint64_t offset, int kind, float a, f
   const int64_t n = x.numel();
   if (n == 0) return;
   cuda::set_device(x.device().index);
-  fill_kernel<<<cuda::grid_for(n, kThreads), kThreads, 0, cuda::current_stream(x.device().index)>>>(
-      x.data<float>(), n, seed, offset, kind, a, b);
+  cuda::launch(fill_kernel, cuda::grid_for(n, kThreads), kThreads, 0,
+               cuda::current_stream(x.device().index), x.data<float>(), n, seed, offset, kind, a,
+               b);
   CS_CUDA_CHECK_LAUNCH("random fill_kernel");
 }
 
@@ -46,8 +47,8 @@ void cuda_words(Tensor& x, uint64_t seed, uint64_t offset) {
   const int64_t n = x.numel();
   if (n == 0) return;
   cuda::set_device(x.device().index);
-  words_kernel<<<cuda::grid_for(n, kThreads), kThreads, 0, cuda::current_stream(x.device().index)>>>(
-      x.data<int32_t>(), n, seed, offset);
+  cuda::launch(words_kernel, cuda::grid_for(n, kThreads), kThreads, 0,
+               cuda::current_stream(x.device().index), x.data<int32_t>(), n, seed, offset);
   CS_CUDA_CHECK_LAUNCH("random words_kernel");
 }
 

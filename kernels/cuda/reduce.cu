@@ -12,7 +12,7 @@ constexpr int kMaxPartials = 1024;
 
 // Sum of `value` over the block, valid in thread 0. Fixed shape: deterministic.
 __device__ float block_sum(float value) {
-  __shared__ float warp_sums[kThreads / 32];
+  CS_SHARED(warp_sums, float[kThreads / 32]);
   for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   if (lane == 0) warp_sums[warp] = value;
@@ -46,9 +46,11 @@ void cuda_sum_all(const Tensor& x, Tensor& out) {
   const int64_t n = x.numel();
   const int blocks = static_cast<int>(std::min<int64_t>(kMaxPartials, std::max<int64_t>(1, (n + kThreads - 1) / kThreads)));
   Tensor partials = Tensor::empty({blocks}, x.device());
-  partial_sums_kernel<<<blocks, kThreads, 0, stream>>>(x.data<float>(), n, partials.data<float>());
+  cuda::launch(partial_sums_kernel, blocks, kThreads, 0, stream, x.data<float>(), n,
+               partials.data<float>());
   CS_CUDA_CHECK_LAUNCH("partial_sums_kernel");
-  final_sum_kernel<<<1, kThreads, 0, stream>>>(partials.data<float>(), blocks, out.data<float>());
+  cuda::launch(final_sum_kernel, 1, kThreads, 0, stream, partials.data<float>(), blocks,
+               out.data<float>());
   CS_CUDA_CHECK_LAUNCH("final_sum_kernel");
 }
 

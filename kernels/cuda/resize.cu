@@ -65,9 +65,9 @@ void cuda_forward(const Tensor& x, Tensor& y, const ResizeGeometry& g) {
   const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
   const FastDiv div_w2(g.out_w), div_h2(g.out_h);
   for_each_chunk(g.planes, out_plane, [&](int64_t first, uint32_t count) {
-    resize_forward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-        x.data<float>() + first * in_plane, y.data<float>() + first * out_plane, g,
-        axis_scale(g.in_h, g.out_h), axis_scale(g.in_w, g.out_w), div_w2, div_h2, count);
+    cuda::launch(resize_forward_kernel, blocks_for(count), kThreads, 0, stream,
+                 x.data<float>() + first * in_plane, y.data<float>() + first * out_plane, g,
+                 axis_scale(g.in_h, g.out_h), axis_scale(g.in_w, g.out_w), div_w2, div_h2, count);
     CS_CUDA_CHECK_LAUNCH("resize_forward_kernel");
   });
 }
@@ -79,9 +79,9 @@ void cuda_backward(const Tensor& gy, Tensor& gx, const ResizeGeometry& g) {
   const int64_t in_plane = int64_t{g.in_h} * g.in_w, out_plane = int64_t{g.out_h} * g.out_w;
   const FastDiv div_w(g.in_w), div_h(g.in_h);
   for_each_chunk(g.planes, in_plane, [&](int64_t first, uint32_t count) {
-    resize_backward_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-        gy.data<float>() + first * out_plane, gx.data<float>() + first * in_plane, g,
-        axis_scale(g.in_h, g.out_h), axis_scale(g.in_w, g.out_w), div_w, div_h, count);
+    cuda::launch(resize_backward_kernel, blocks_for(count), kThreads, 0, stream,
+                 gy.data<float>() + first * out_plane, gx.data<float>() + first * in_plane, g,
+                 axis_scale(g.in_h, g.out_h), axis_scale(g.in_w, g.out_w), div_w, div_h, count);
     CS_CUDA_CHECK_LAUNCH("resize_backward_kernel");
   });
 }

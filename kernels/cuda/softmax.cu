@@ -91,7 +91,7 @@ __global__ void warp_rows_kernel(Op op, int64_t n, int64_t k, Args... args) {
 
 template <typename Op, typename... Args>
 __global__ void block_rows_kernel(Op op, int64_t n, int64_t k, Args... args) {
-  __shared__ float scratch[kWarpsPerBlock];
+  CS_SHARED(scratch, float[kWarpsPerBlock]);
   for (int64_t row = blockIdx.x; row < n; row += gridDim.x)
     op(BlockReducer<kThreads>{scratch}, row, k, args...);
 }
@@ -105,9 +105,11 @@ void launch_rows(const Tensor& like, const char* name, Op op, Args... args) {
   if (k <= kWarpRowMax) {
     const int64_t blocks = (n + kWarpsPerBlock - 1) / kWarpsPerBlock;
     CS_CHECK(blocks <= 0x7fffffff, name << ": too many rows (" << n << ")");
-    warp_rows_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(op, n, k, args...);
+    cuda::launch(warp_rows_kernel<Op, Args...>, static_cast<unsigned>(blocks), kThreads, 0, stream,
+                 op, n, k, args...);
   } else {
-    block_rows_kernel<<<cuda::grid_for(n, 1, 1LL << 20), kThreads, 0, stream>>>(op, n, k, args...);
+    cuda::launch(block_rows_kernel<Op, Args...>, cuda::grid_for(n, 1, 1LL << 20), kThreads, 0,
+                 stream, op, n, k, args...);
   }
   CS_CUDA_CHECK_LAUNCH(name);
 }
@@ -138,7 +140,7 @@ void cuda_log_softmax_backward(const Tensor& y, const Tensor& gy, Tensor& gx) {
 // its (up to kWarpsPerBlock) row losses, added in warp order.
 __global__ void ce_rows_kernel(const float* x, const int32_t* labels, int64_t n, int64_t k,
                                float eps, float* probs, float* partials) {
-  __shared__ float row_loss[kWarpsPerBlock];
+  CS_SHARED(row_loss, float[kWarpsPerBlock]);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + warp;
   float loss = 0.0f;
@@ -177,7 +179,7 @@ __global__ void ce_rows_kernel(const float* x, const int32_t* labels, int64_t n,
 
 // One block: loss = (sum of the partials) / n, in a fixed order.
 __global__ void ce_mean_kernel(const float* partials, int64_t count, int64_t n, float* loss) {
-  __shared__ float scratch[kWarpsPerBlock];
+  CS_SHARED(scratch, float[kWarpsPerBlock]);
   float acc = 0.0f;
   for (int64_t i = threadIdx.x; i < count; i += kThreads) acc += partials[i];
   acc = BlockReducer<kThreads>{scratch}.sum(acc);
@@ -210,11 +212,12 @@ void cuda_ce_forward(const Tensor& logits, const Tensor& labels, double eps, Ten
   const int64_t blocks = (n + kWarpsPerBlock - 1) / kWarpsPerBlock;
   CS_CHECK(blocks <= 0x7fffffff, "softmax_cross_entropy_forward: too many rows (" << n << ")");
   Tensor partials = Tensor::empty({blocks}, logits.device());
-  ce_rows_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
-      logits.data<float>(), labels.data<int32_t>(), n, k, static_cast<float>(eps),
-      probs.data<float>(), partials.data<float>());
+  cuda::launch(ce_rows_kernel, static_cast<unsigned>(blocks), kThreads, 0, stream,
+               logits.data<float>(), labels.data<int32_t>(), n, k, static_cast<float>(eps),
+               probs.data<float>(), partials.data<float>());
   CS_CUDA_CHECK_LAUNCH("ce_rows_kernel");
-  ce_mean_kernel<<<1, kThreads, 0, stream>>>(partials.data<float>(), blocks, n, loss.data<float>());
+  cuda::launch(ce_mean_kernel, 1, kThreads, 0, stream, partials.data<float>(), blocks, n,
+               loss.data<float>());
   CS_CUDA_CHECK_LAUNCH("ce_mean_kernel");
 }
 
@@ -222,9 +225,9 @@ void cuda_ce_backward(const Tensor& probs, const Tensor& labels, double eps, con
                       Tensor& glogits) {
   const int64_t n = probs.dim(0), k = probs.dim(1);
   if (n * k == 0) return;
-  ce_backward_kernel<<<cuda::grid_for(n * k, kThreads), kThreads, 0, prepare(probs)>>>(
-      probs.data<float>(), labels.data<int32_t>(), gloss.data<float>(), n, k,
-      static_cast<float>(eps), glogits.data<float>());
+  cuda::launch(ce_backward_kernel, cuda::grid_for(n * k, kThreads), kThreads, 0, prepare(probs),
+               probs.data<float>(), labels.data<int32_t>(), gloss.data<float>(), n, k,
+               static_cast<float>(eps), glogits.data<float>());
   CS_CUDA_CHECK_LAUNCH("ce_backward_kernel");
 }
 

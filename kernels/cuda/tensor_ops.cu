@@ -70,11 +70,11 @@ void cuda_add_channel_bias(Tensor& y, const Tensor& bias, const AxisView& v) {
   cudaStream_t stream = prepare(y);
   float* py = y.data<float>();
   if (v.inner % 4 == 0 && aligned(py, 16)) {
-    add_bias4_kernel<<<cuda::grid_for(total / 4, kThreads), kThreads, 0, stream>>>(
-        reinterpret_cast<float4*>(py), bias.data<float>(), total / 4, v.size, v.inner);
+    cuda::launch(add_bias4_kernel, cuda::grid_for(total / 4, kThreads), kThreads, 0, stream,
+                 reinterpret_cast<float4*>(py), bias.data<float>(), total / 4, v.size, v.inner);
   } else {
-    add_bias_kernel<<<cuda::grid_for(total, kThreads), kThreads, 0, stream>>>(
-        py, bias.data<float>(), total, v.size, v.inner);
+    cuda::launch(add_bias_kernel, cuda::grid_for(total, kThreads), kThreads, 0, stream, py,
+                 bias.data<float>(), total, v.size, v.inner);
   }
   CS_CUDA_CHECK_LAUNCH("add_bias_kernel");
 }
@@ -97,7 +97,7 @@ __global__ void sum_rows_warp_kernel(const float* x, int64_t rows, int64_t size,
 // inner == 1, long rows: a block per row.
 __global__ void sum_rows_block_kernel(const float* x, int64_t rows, int64_t size, float scale,
                                       float* out) {
-  __shared__ float scratch[kWarps];
+  CS_SHARED(scratch, float[kWarps]);
   const rowred::BlockReducer<kThreads> r{scratch};
   for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
     const float* xr = x + row * size;
@@ -113,7 +113,7 @@ __global__ void sum_rows_block_kernel(const float* x, int64_t rows, int64_t size
 // grid.x: inner tiles; grid.y: outer (strided).
 __global__ void sum_columns_kernel(const float* x, int64_t outer, int64_t size, int64_t inner,
                                    float scale, float* out) {
-  __shared__ float partial[8][33];
+  CS_SHARED(partial, float[8][33]);
   const int64_t i = static_cast<int64_t>(blockIdx.x) * 32 + threadIdx.x;
   for (int64_t o = blockIdx.y; o < outer; o += gridDim.y) {
     float acc = 0.0f;
@@ -139,18 +139,19 @@ void cuda_sum_axis(const Tensor& x, const AxisView& v, double scale_d, Tensor& o
   if (v.inner == 1 && v.size <= kWarpRowMax) {
     const int64_t blocks = (v.outer + kWarps - 1) / kWarps;
     CS_CHECK(blocks <= INT_MAX, "sum_axis: too many rows (" << v.outer << ")");
-    sum_rows_warp_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(px, v.outer, v.size,
-                                                                                 scale, po);
+    cuda::launch(sum_rows_warp_kernel, static_cast<unsigned>(blocks), kThreads, 0, stream, px,
+                 v.outer, v.size, scale, po);
     CS_CUDA_CHECK_LAUNCH("sum_rows_warp_kernel");
   } else if (v.inner == 1) {
-    sum_rows_block_kernel<<<cuda::grid_for(v.outer, 1, 1LL << 20), kThreads, 0, stream>>>(
-        px, v.outer, v.size, scale, po);
+    cuda::launch(sum_rows_block_kernel, cuda::grid_for(v.outer, 1, 1LL << 20), kThreads, 0, stream,
+                 px, v.outer, v.size, scale, po);
     CS_CUDA_CHECK_LAUNCH("sum_rows_block_kernel");
   } else {
     const int64_t tiles = (v.inner + 31) / 32;
     CS_CHECK(tiles <= INT_MAX, "sum_axis: inner size " << v.inner << " too large");
     const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(std::min<int64_t>(v.outer, 65535)));
-    sum_columns_kernel<<<grid, dim3(32, 8), 0, stream>>>(px, v.outer, v.size, v.inner, scale, po);
+    cuda::launch(sum_columns_kernel, grid, dim3(32, 8), 0, stream, px, v.outer, v.size, v.inner,
+                 scale, po);
     CS_CUDA_CHECK_LAUNCH("sum_columns_kernel");
   }
 }
@@ -172,8 +173,8 @@ __global__ void max_channels_kernel(const float* x, int64_t n, int64_t c, int64_
 
 void cuda_max_over_channels(const Tensor& x, Tensor& out) {
   const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
-  max_channels_kernel<<<cuda::grid_for(n * hw, kThreads), kThreads, 0, prepare(x)>>>(
-      x.data<float>(), n, c, hw, out.data<float>());
+  cuda::launch(max_channels_kernel, cuda::grid_for(n * hw, kThreads), kThreads, 0, prepare(x),
+               x.data<float>(), n, c, hw, out.data<float>());
   CS_CUDA_CHECK_LAUNCH("max_channels_kernel");
 }
 
@@ -182,7 +183,7 @@ void cuda_max_over_channels(const Tensor& x, Tensor& out) {
 constexpr int kMaxPartials = 1024;
 
 __global__ void squares_partial_kernel(const float* x, int64_t n, float* partials) {
-  __shared__ float scratch[kWarps];
+  CS_SHARED(scratch, float[kWarps]);
   float acc = 0.0f;
   CS_GRID_STRIDE_LOOP(i, n) acc += x[i] * x[i];
   acc = rowred::BlockReducer<kThreads>{scratch}.sum(acc);
@@ -190,7 +191,7 @@ __global__ void squares_partial_kernel(const float* x, int64_t n, float* partial
 }
 
 __global__ void sqrt_of_sum_kernel(const float* partials, int count, float* out) {
-  __shared__ float scratch[kWarps];
+  CS_SHARED(scratch, float[kWarps]);
   float acc = 0.0f;
   for (int i = threadIdx.x; i < count; i += kThreads) acc += partials[i];
   acc = rowred::BlockReducer<kThreads>{scratch}.sum(acc);
@@ -204,10 +205,11 @@ void cuda_l2_norm(const Tensor& x, Tensor& out) {
   const int blocks = static_cast<int>(
       std::min<int64_t>(kMaxPartials, std::max<int64_t>(1, (n + kThreads - 1) / kThreads)));
   Tensor partials = Tensor::empty({blocks}, out.device());
-  squares_partial_kernel<<<blocks, kThreads, 0, stream>>>(n > 0 ? x.data<float>() : nullptr, n,
-                                                          partials.data<float>());
+  cuda::launch(squares_partial_kernel, blocks, kThreads, 0, stream,
+               n > 0 ? x.data<float>() : nullptr, n, partials.data<float>());
   CS_CUDA_CHECK_LAUNCH("squares_partial_kernel");
-  sqrt_of_sum_kernel<<<1, kThreads, 0, stream>>>(partials.data<float>(), blocks, out.data<float>());
+  cuda::launch(sqrt_of_sum_kernel, 1, kThreads, 0, stream, partials.data<float>(), blocks,
+               out.data<float>());
   CS_CUDA_CHECK_LAUNCH("sqrt_of_sum_kernel");
 }
 
@@ -268,7 +270,7 @@ __global__ void argmax_warp_kernel(const float* x, int64_t n, int64_t k, int32_t
 
 __global__ void argmax_block_kernel(const float* x, int64_t n, int64_t k, int32_t* out,
                                     float* values) {
-  __shared__ Best warp_results[kWarps];
+  CS_SHARED(warp_results, Best[kWarps]);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   for (int64_t row = blockIdx.x; row < n; row += gridDim.x) {
     const float* xr = x + row * k;
@@ -293,12 +295,12 @@ void launch_argmax(const Tensor& x, int32_t* out, float* values) {
   if (k <= kWarpRowMax) {
     const int64_t blocks = (n + kWarps - 1) / kWarps;
     CS_CHECK(blocks <= INT_MAX, "argmax_rows: too many rows (" << n << ")");
-    argmax_warp_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(x.data<float>(), n, k,
-                                                                               out, values);
+    cuda::launch(argmax_warp_kernel, static_cast<unsigned>(blocks), kThreads, 0, stream,
+                 x.data<float>(), n, k, out, values);
     CS_CUDA_CHECK_LAUNCH("argmax_warp_kernel");
   } else {
-    argmax_block_kernel<<<cuda::grid_for(n, 1, 1LL << 20), kThreads, 0, stream>>>(x.data<float>(), n,
-                                                                                  k, out, values);
+    cuda::launch(argmax_block_kernel, cuda::grid_for(n, 1, 1LL << 20), kThreads, 0, stream,
+                 x.data<float>(), n, k, out, values);
     CS_CUDA_CHECK_LAUNCH("argmax_block_kernel");
   }
 }
@@ -332,11 +334,14 @@ __device__ __forceinline__ int64_t unpack_index(uint64_t packed) {
 __global__ void topk_kernel(const float* x, int64_t n, int64_t width, int k, int padded_k,
                             bool cache_keys, uint64_t* global_candidates, float* values,
                             int32_t* indices) {
-  extern __shared__ uint64_t dynamic_shared[];
-  __shared__ uint32_t hist[256];
-  __shared__ uint32_t s_digit, s_remaining, s_count_gt, s_eq_taken;
-  __shared__ bool s_done;
-  __shared__ uint32_t warp_eq[kWarps];
+  CS_SHARED_DYNAMIC(dynamic_shared, uint64_t, alignof(uint64_t));
+  CS_SHARED(hist, uint32_t[256]);
+  CS_SHARED(s_digit, uint32_t);
+  CS_SHARED(s_remaining, uint32_t);
+  CS_SHARED(s_count_gt, uint32_t);
+  CS_SHARED(s_eq_taken, uint32_t);
+  CS_SHARED(s_done, bool);
+  CS_SHARED(warp_eq, uint32_t[kWarps]);
   uint64_t* cand = global_candidates ? global_candidates + static_cast<int64_t>(blockIdx.x) * padded_k
                                      : dynamic_shared;
   uint32_t* keys = reinterpret_cast<uint32_t*>(dynamic_shared + (global_candidates ? 0 : padded_k));
@@ -478,9 +483,9 @@ void cuda_topk_rows(const Tensor& x, int k, Tensor& values, Tensor& indices) {
   }
   const size_t shared_bytes = (shared_candidates ? sizeof(uint64_t) * padded_k : 0) +
                               (cache_keys ? sizeof(uint32_t) * static_cast<size_t>(width) : 0);
-  topk_kernel<<<static_cast<unsigned>(blocks), kThreads, shared_bytes, stream>>>(
-      x.data<float>(), n, width, k, padded_k, cache_keys, global_candidates, values.data<float>(),
-      indices.data<int32_t>());
+  cuda::launch(topk_kernel, static_cast<unsigned>(blocks), kThreads, shared_bytes, stream,
+               x.data<float>(), n, width, k, padded_k, cache_keys, global_candidates,
+               values.data<float>(), indices.data<int32_t>());
   CS_CUDA_CHECK_LAUNCH("topk_kernel");
 }
 
@@ -505,9 +510,9 @@ void launch_gather(const Tensor& x, const Tensor& indices, Tensor& out, int64_t 
                    cudaStream_t stream) {
   const int64_t units = row_bytes / static_cast<int64_t>(sizeof(U));
   const int64_t count = indices.numel();
-  gather_kernel<U><<<cuda::grid_for(count * units, kThreads), kThreads, 0, stream>>>(
-      static_cast<const U*>(x.raw_data()), indices.data<int32_t>(), x.dim(0), count, units,
-      static_cast<U*>(out.raw_data()));
+  cuda::launch(gather_kernel<U>, cuda::grid_for(count * units, kThreads), kThreads, 0, stream,
+               static_cast<const U*>(x.raw_data()), indices.data<int32_t>(), x.dim(0), count, units,
+               static_cast<U*>(out.raw_data()));
   CS_CUDA_CHECK_LAUNCH("gather_kernel");
 }
 
@@ -594,12 +599,12 @@ void cuda_u8_to_float(const Tensor& x, const std::vector<float>& mean, const std
   const uint8_t* px = x.data<uint8_t>();
   float* po = out.data<float>();
   if (v.inner % 4 == 0 && aligned(px, 4) && aligned(po, 16)) {
-    u8_to_float4_kernel<<<cuda::grid_for(total / 4, kThreads), kThreads, 0, stream>>>(
-        p, reinterpret_cast<const uchar4*>(px), total / 4, v.size, v.inner,
-        reinterpret_cast<float4*>(po));
+    cuda::launch(u8_to_float4_kernel, cuda::grid_for(total / 4, kThreads), kThreads, 0, stream, p,
+                 reinterpret_cast<const uchar4*>(px), total / 4, v.size, v.inner,
+                 reinterpret_cast<float4*>(po));
   } else {
-    u8_to_float_kernel<<<cuda::grid_for(total, kThreads), kThreads, 0, stream>>>(p, px, total, v.size,
-                                                                                 v.inner, po);
+    cuda::launch(u8_to_float_kernel, cuda::grid_for(total, kThreads), kThreads, 0, stream, p, px,
+                 total, v.size, v.inner, po);
   }
   CS_CUDA_CHECK_LAUNCH("u8_to_float_kernel");
 }

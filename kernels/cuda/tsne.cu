@@ -139,7 +139,7 @@ __global__ void attraction_sparse_kernel(const float* y, const int32_t* rows, co
 
 template <int D>
 __global__ void repulsion_kernel(const float* y, float* rep, float* z, int64_t n) {
-  __shared__ float tile[kTile * D];
+  CS_SHARED(tile, float[kTile * D]);
   const int64_t i = static_cast<int64_t>(blockIdx.x) * kWarps + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   float yi[D], acc[D] = {}, diff[D], zi = 0.0f;
@@ -223,16 +223,17 @@ void cuda_conditional_p(const Tensor& sq_dist, double perplexity, bool skip_self
                         Tensor& achieved) {
   const int64_t rows = sq_dist.dim(0);
   if (rows == 0) return;
-  conditional_p_kernel<<<row_blocks(rows), kThreads, 0, prepare(sq_dist)>>>(
-      sq_dist.data<float>(), p.data<float>(), achieved.data<float>(), rows, sq_dist.dim(1),
-      std::log(perplexity), skip_self ? 1 : 0);
+  cuda::launch(conditional_p_kernel, row_blocks(rows), kThreads, 0, prepare(sq_dist),
+               sq_dist.data<float>(), p.data<float>(), achieved.data<float>(), rows, sq_dist.dim(1),
+               std::log(perplexity), skip_self ? 1 : 0);
   CS_CUDA_CHECK_LAUNCH("conditional_p_kernel");
 }
 
 void cuda_symmetrize_dense(Tensor& p) {
   const int64_t n = p.dim(0);
   if (n == 0) return;
-  symmetrize_kernel<<<cuda::grid_for(n * n, 256), 256, 0, prepare(p)>>>(p.data<float>(), n);
+  cuda::launch(symmetrize_kernel, cuda::grid_for(n * n, 256), 256, 0, prepare(p), p.data<float>(),
+               n);
   CS_CUDA_CHECK_LAUNCH("symmetrize_kernel");
 }
 
@@ -249,8 +250,8 @@ void cuda_attraction_dense(const Tensor& y, const Tensor& p, Tensor& attr) {
   const int64_t n = y.dim(0);
   if (n == 0) return;
   by_dimension(y, [&](auto dim) {
-    attraction_dense_kernel<decltype(dim)::value><<<row_blocks(n), kThreads, 0, prepare(y)>>>(
-        y.data<float>(), p.data<float>(), attr.data<float>(), n);
+    cuda::launch(attraction_dense_kernel<decltype(dim)::value>, row_blocks(n), kThreads, 0,
+                 prepare(y), y.data<float>(), p.data<float>(), attr.data<float>(), n);
   });
   CS_CUDA_CHECK_LAUNCH("attraction_dense_kernel");
 }
@@ -260,9 +261,9 @@ void cuda_attraction_sparse(const Tensor& y, const Tensor& rows, const Tensor& c
   const int64_t n = y.dim(0);
   if (n == 0) return;
   by_dimension(y, [&](auto dim) {
-    attraction_sparse_kernel<decltype(dim)::value><<<row_blocks(n), kThreads, 0, prepare(y)>>>(
-        y.data<float>(), rows.data<int32_t>(), cols.data<int32_t>(), vals.data<float>(),
-        attr.data<float>(), n);
+    cuda::launch(attraction_sparse_kernel<decltype(dim)::value>, row_blocks(n), kThreads, 0,
+                 prepare(y), y.data<float>(), rows.data<int32_t>(), cols.data<int32_t>(),
+                 vals.data<float>(), attr.data<float>(), n);
   });
   CS_CUDA_CHECK_LAUNCH("attraction_sparse_kernel");
 }
@@ -271,8 +272,8 @@ void cuda_repulsion_exact(const Tensor& y, Tensor& rep, Tensor& z) {
   const int64_t n = y.dim(0);
   if (n == 0) return;
   by_dimension(y, [&](auto dim) {
-    repulsion_kernel<decltype(dim)::value><<<row_blocks(n), kThreads, 0, prepare(y)>>>(
-        y.data<float>(), rep.data<float>(), z.data<float>(), n);
+    cuda::launch(repulsion_kernel<decltype(dim)::value>, row_blocks(n), kThreads, 0, prepare(y),
+                 y.data<float>(), rep.data<float>(), z.data<float>(), n);
   });
   CS_CUDA_CHECK_LAUNCH("repulsion_kernel");
 }
@@ -281,9 +282,9 @@ void cuda_update(Tensor& y, const Tensor& attr, const Tensor& rep, Tensor& updat
                  Tensor& grad, const TsneStep& s) {
   const int64_t count = y.numel();
   if (count == 0) return;
-  update_kernel<<<cuda::grid_for(count, 256), 256, 0, prepare(y)>>>(
-      y.data<float>(), attr.data<float>(), rep.data<float>(), update.data<float>(),
-      gains.data<float>(), grad.data<float>(), count, s);
+  cuda::launch(update_kernel, cuda::grid_for(count, 256), 256, 0, prepare(y), y.data<float>(),
+               attr.data<float>(), rep.data<float>(), update.data<float>(), gains.data<float>(),
+               grad.data<float>(), count, s);
   CS_CUDA_CHECK_LAUNCH("update_kernel");
 }
 
@@ -292,8 +293,8 @@ void cuda_p_log_w_dense(const Tensor& y, const Tensor& p, Tensor& out) {
   Tensor per_row = Tensor::zeros({std::max<int64_t>(n, 1)}, y.device());
   if (n > 0)
     by_dimension(y, [&](auto dim) {
-      p_log_w_dense_kernel<decltype(dim)::value><<<row_blocks(n), kThreads, 0, prepare(y)>>>(
-          y.data<float>(), p.data<float>(), per_row.data<float>(), n);
+      cuda::launch(p_log_w_dense_kernel<decltype(dim)::value>, row_blocks(n), kThreads, 0,
+                   prepare(y), y.data<float>(), p.data<float>(), per_row.data<float>(), n);
     });
   CS_CUDA_CHECK_LAUNCH("p_log_w_dense_kernel");
   sum_all(per_row, out);
@@ -305,9 +306,9 @@ void cuda_p_log_w_sparse(const Tensor& y, const Tensor& rows, const Tensor& cols
   Tensor per_row = Tensor::zeros({std::max<int64_t>(n, 1)}, y.device());
   if (n > 0)
     by_dimension(y, [&](auto dim) {
-      p_log_w_sparse_kernel<decltype(dim)::value><<<row_blocks(n), kThreads, 0, prepare(y)>>>(
-          y.data<float>(), rows.data<int32_t>(), cols.data<int32_t>(), vals.data<float>(),
-          per_row.data<float>(), n);
+      cuda::launch(p_log_w_sparse_kernel<decltype(dim)::value>, row_blocks(n), kThreads, 0,
+                   prepare(y), y.data<float>(), rows.data<int32_t>(), cols.data<int32_t>(),
+                   vals.data<float>(), per_row.data<float>(), n);
     });
   CS_CUDA_CHECK_LAUNCH("p_log_w_sparse_kernel");
   sum_all(per_row, out);

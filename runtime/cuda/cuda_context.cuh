@@ -4,7 +4,9 @@
 
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "runtime/error.h"
 
@@ -35,6 +37,38 @@ inline const char* error_hint(cudaError_t status) {
   }
 }
 }  // namespace cs::cuda
+
+namespace cs::cuda {
+// T itself: lets a declaration name an array type as one argument (float[8][33]).
+template <typename T>
+using type_t = T;
+}  // namespace cs::cuda
+
+#if defined(CONVSCOPE_CUDA_SIM)
+// The simulated device: launch() queues the grid on the stream, CS_SHARED
+// variables live in a per-block arena (runtime/cuda/sim/).
+#include "runtime/cuda/sim/device_api.h"
+#else
+namespace cs::cuda {
+// The one way convscope launches a kernel: kernel<<<grid, block, shared_bytes,
+// stream>>>(args...). A function, not a macro, because kernel names carry
+// commas (gemm_kernel<true, false>); the simulated build gives it another body.
+template <typename... Params, typename... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes,
+            cudaStream_t stream, Args&&... args) {
+  kernel<<<grid, block, shared_bytes, stream>>>(std::forward<Args>(args)...);
+}
+}  // namespace cs::cuda
+
+// Shared-memory declarations, written once for the GPU and the simulator:
+//   CS_SHARED(tile, float[32][33]);              __shared__ float tile[32][33];
+//   CS_SHARED_ALIGNED(16, as, float[2 * kStage]);  __shared__ __align__(16) float as[...];
+//   CS_SHARED_DYNAMIC(smem, float, 128);          extern __shared__ __align__(128) float smem[];
+#define CS_SHARED(name, ...) __shared__ ::cs::cuda::type_t<__VA_ARGS__> name
+#define CS_SHARED_ALIGNED(align, name, ...) \
+  __shared__ __align__(align) ::cs::cuda::type_t<__VA_ARGS__> name
+#define CS_SHARED_DYNAMIC(name, type, align) extern __shared__ __align__(align) type name[]
+#endif
 
 // Checks a CUDA runtime call; the error names the call, the CUDA error and, where
 // there is one, what to do about it.
