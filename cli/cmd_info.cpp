@@ -35,11 +35,22 @@ void print_device(int index) {
               p.max_threads_per_block, p.max_threads_per_sm, p.warp_size);
 }
 
+#if defined(CONVSCOPE_CUDA_SIM)
+constexpr bool kSimulatedDevice = true;
+#else
+constexpr bool kSimulatedDevice = false;
+#endif
+
 int run_info() {
   const BuildInfo& b = build_info();
   std::printf("convscope %s (%s build, %s)\n", b.version.c_str(), b.build_type.c_str(),
               b.cxx_compiler.c_str());
-  if (cuda_compiled()) {
+  if (kSimulatedDevice) {
+    std::printf("CUDA backend: on, simulated device (kernels/cuda/*.cu compiled by the host compiler; "
+                "their threads run on CPU fibers; see docs/sim.md)\n");
+    std::printf("  it models an H100's limits (132 SMs, 48 KiB static / 227 KiB opt-in shared memory per "
+                "block, warps of 32) and proves logic, never speed\n");
+  } else if (cuda_compiled()) {
     std::printf("CUDA backend: on (toolkit %s, architectures %s, runtime %s, driver %s)\n",
                 b.cuda_toolkit_version.c_str(), b.cuda_architectures.c_str(),
                 cuda_runtime_version().c_str(),

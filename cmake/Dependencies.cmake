@@ -53,6 +53,23 @@ list(APPEND CONVSCOPE_BLAS_INCLUDE_DIRS ${CONVSCOPE_LAPACKE_INCLUDE})
 
 find_package(OpenMP QUIET)
 
+if(CONVSCOPE_CUDA_SIM)
+  # The simulated device: threads on Boost.Context fibers, cuFFT by FFTW.
+  find_package(Boost 1.71 QUIET COMPONENTS context)
+  convscope_require(Boost_FOUND libboost-context-dev "Boost.Context (the simulated CUDA device's fibers)")
+  find_path(CONVSCOPE_FFTW_INCLUDE_DIR fftw3.h)
+  find_library(CONVSCOPE_FFTWF_LIBRARY NAMES fftw3f)
+  find_library(CONVSCOPE_FFTWD_LIBRARY NAMES fftw3)
+  set(CONVSCOPE_FFTW_LIBRARY ${CONVSCOPE_FFTWF_LIBRARY} ${CONVSCOPE_FFTWD_LIBRARY})
+  set(_fftw_found FALSE)
+  if(CONVSCOPE_FFTW_INCLUDE_DIR AND CONVSCOPE_FFTWF_LIBRARY AND CONVSCOPE_FFTWD_LIBRARY)
+    set(_fftw_found TRUE)
+  endif()
+  convscope_require(_fftw_found libfftw3-dev "FFTW (the simulated device's cuFFT)")
+  set(THREADS_PREFER_PTHREAD_FLAG ON)
+  find_package(Threads REQUIRED)
+endif()
+
 if(CONVSCOPE_HAS_CUDA)
   # cuSOLVER: the GPU eigen-decomposition for PCA (a well-kept solver, not a kernel we teach).
   set(CONVSCOPE_CUSOLVER_LIBRARY CUDA::cusolver)

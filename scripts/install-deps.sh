@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages convscope needs, skipping those already
-# present. The CUDA toolkit is optional: without it convscope builds CPU-only.
+# present. The CUDA toolkit is optional: without it convscope builds CPU-only
+# (or, with -DCONVSCOPE_CUDA_SIM=ON, runs its CUDA code on the simulated device).
 set -euo pipefail
 
 packages=(
@@ -8,6 +9,7 @@ packages=(
   libstb-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
   libopenblas-dev liblapacke-dev
   libgtest-dev libbenchmark-dev
+  libboost-context-dev libfftw3-dev
   dataset-fashion-mnist
 )
 
