@@ -9,6 +9,20 @@ void check_compute_dtype(const Tensor& t, const char* op) {
               << " (f32 everywhere, f64 on the CPU only)");
 }
 
+void check_no_alias(const Tensor& output, std::initializer_list<const Tensor*> inputs, const char* op) {
+  if (!output.defined() || output.nbytes() == 0) return;
+  const auto* out_begin = static_cast<const char*>(output.raw_data());
+  const char* out_end = out_begin + output.nbytes();
+  for (const Tensor* in : inputs) {
+    if (!in->defined() || in->nbytes() == 0) continue;
+    const auto* in_begin = static_cast<const char*>(in->raw_data());
+    const char* in_end = in_begin + in->nbytes();
+    CS_CHECK(out_end <= in_begin || in_end <= out_begin,
+             op << ": the output " << shape_str(output.shape()) << " shares memory with an input "
+                << shape_str(in->shape()) << "; pass a separate output tensor");
+  }
+}
+
 void check_compatible(std::initializer_list<const Tensor*> tensors, const char* op) {
   const Tensor* first = nullptr;
   for (const Tensor* t : tensors) {

@@ -11,6 +11,9 @@ void check_compute_dtype(const Tensor& t, const char* op);
 
 // All tensors defined, on one device, in one compute dtype.
 void check_compatible(std::initializer_list<const Tensor*> tensors, const char* op);
+// Fails when `output`'s bytes overlap those of any input: kernels that read
+// their inputs through __restrict__ or non-coherent loads would compute garbage.
+void check_no_alias(const Tensor& output, std::initializer_list<const Tensor*> inputs, const char* op);
 
 // Calls f(T{}) with T = float or double according to `dtype`:
 //   dispatch_floating(x.dtype(), "relu", [&](auto zero) { using T = decltype(zero); ... });

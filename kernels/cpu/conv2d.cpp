@@ -112,6 +112,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
   const Conv2dGeometry g = conv2d_geometry(x.shape(), w.shape(), args, "conv2d_forward");
   if (bias.defined()) check_bias(bias, g, "conv2d_forward");
   check_output(y, output_shape(g), "conv2d_forward", "y");
+  check_no_alias(y, {&x, &w, &bias}, "conv2d_forward");
   if (y.numel() == 0) return;
   impl_for(x).forward(x, w, bias, y, g);
 }
@@ -120,6 +121,7 @@ void conv2d_backward_data(const Tensor& gy, const Tensor& w, Tensor& gx, const C
   check_compatible({&gy, &w, &gx}, "conv2d_backward_data");
   const Conv2dGeometry g = conv2d_geometry(gx.shape(), w.shape(), args, "conv2d_backward_data");
   check_output(gy, output_shape(g), "conv2d_backward_data", "gy");
+  check_no_alias(gx, {&gy, &w}, "conv2d_backward_data");
   if (gx.numel() == 0) return;
   impl_for(gx).backward_data(gy, w, gx, g);
 }
@@ -128,6 +130,7 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& gy, Tensor& gw, const
   check_compatible({&x, &gy, &gw}, "conv2d_backward_weight");
   const Conv2dGeometry g = conv2d_geometry(x.shape(), gw.shape(), args, "conv2d_backward_weight");
   check_output(gy, output_shape(g), "conv2d_backward_weight", "gy");
+  check_no_alias(gw, {&x, &gy}, "conv2d_backward_weight");
   if (gw.numel() == 0) return;
   impl_for(gw).backward_weight(x, gy, gw, g);
 }
@@ -140,6 +143,7 @@ void conv2d_backward_bias(const Tensor& gy, Tensor& gb) {
            "conv2d_backward_bias: gb must be (" << gy.dim(1) << ") for gy "
                                                 << shape_str(gy.shape()) << ", got "
                                                 << shape_str(gb.shape()));
+  check_no_alias(gb, {&gy}, "conv2d_backward_bias");
   if (gb.numel() == 0) return;
   impl_for(gb).backward_bias(gy, gb);
 }
@@ -161,6 +165,7 @@ void conv2d_forward_cuda_variant(const std::string& variant, const Tensor& x, co
       conv2d_geometry(x.shape(), w.shape(), args, "conv2d_forward_cuda_variant");
   if (bias.defined()) check_bias(bias, g, "conv2d_forward_cuda_variant");
   check_output(y, output_shape(g), "conv2d_forward_cuda_variant", "y");
+  check_no_alias(y, {&x, &w, &bias}, "conv2d_forward_cuda_variant");
   const Conv2dImpl& impl = impl_for(x);
   const std::vector<std::string> names = impl.variant_names();
   if (std::find(names.begin(), names.end(), variant) == names.end()) {

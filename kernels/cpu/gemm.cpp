@@ -39,6 +39,7 @@ GemmDims check_gemm_args(const Tensor& a, Transpose trans_a, const Tensor& b, Tr
                                                                  << d.n << ")");
   CS_CHECK(c.dim(0) == d.m && c.dim(1) == d.n,
            "gemm: C must be (" << d.m << ", " << d.n << "), got " << shape_str(c.shape()));
+  check_no_alias(c, {&a, &b}, "gemm");
   return d;
 }
 

@@ -31,12 +31,6 @@ void check_lrn(const Tensor& x, const LrnArgs& args, const char* op) {
            op << ": images of " << shape_str(x.shape()) << " too large for 32-bit indexing");
 }
 
-// Outputs are written while neighbouring channels of the inputs are still
-// being read: they must not share memory with them (nor with each other).
-void check_no_alias(const Tensor& out, std::initializer_list<const Tensor*> others, const char* op) {
-  for (const Tensor* t : others)
-    CS_CHECK(!out.shares_storage_with(*t), op << ": an output shares memory with another tensor");
-}
 
 const LrnImpl& impl_for(const Tensor& t) { return lrn_registry().get(t.device()); }
 

@@ -88,11 +88,6 @@ void check_switches(const Tensor& switches, const Tensor& like, const Shape& sha
   check_shape(switches, shape, op);
 }
 
-// Outputs are written while inputs are still being read: they must not share memory.
-void check_no_alias(const Tensor& out, std::initializer_list<const Tensor*> inputs, const char* op) {
-  for (const Tensor* in : inputs)
-    CS_CHECK(!out.shares_storage_with(*in), op << ": an output shares memory with an input");
-}
 
 const PoolImpl& impl_for(const Tensor& t) { return pool_registry().get(t.device()); }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "runtime/backend.h"
 #include "runtime/cuda/cuda_context.cuh"
@@ -72,11 +73,28 @@ DeviceProperties properties(int index) {
   return out;
 }
 
+// Gives the pool's cached memory (freed blocks kept for reuse) back to the
+// device once all queued work is done, so other allocations (a new stream,
+// cuDNN's cudaMalloc) can have it.
+void release_cached(int device) {
+  cudaMemPool_t pool;
+  if (cudaDeviceSynchronize() != cudaSuccess || cudaDeviceGetDefaultMemPool(&pool, device) != cudaSuccess ||
+      cudaMemPoolTrimTo(pool, 0) != cudaSuccess)
+    cudaGetLastError();
+}
+
 void* allocate(size_t bytes, int device) {
   set_device(device);
   configure_pool(device);
   void* ptr = nullptr;
-  const cudaError_t status = cudaMallocAsync(&ptr, bytes, current_stream(device));
+  cudaStream_t stream = current_stream(device);
+  cudaError_t status = cudaMallocAsync(&ptr, bytes, stream);
+  if (status == cudaErrorMemoryAllocation) {
+    // As PyTorch's caching allocator does: release what the pool caches and try once more.
+    cudaGetLastError();
+    release_cached(device);
+    status = cudaMallocAsync(&ptr, bytes, stream);
+  }
   if (status == cudaErrorMemoryAllocation) {
     cudaGetLastError();
     return nullptr;  // the caller reports the size and what is in use
@@ -85,11 +103,47 @@ void* allocate(size_t bytes, int device) {
   return ptr;
 }
 
-void deallocate(void* ptr, size_t, int device) {
-  set_device(device);
-  // Destructors must not throw: a failure here means the context is gone
-  // (process exit), where there is nothing left to free.
-  if (cudaFreeAsync(ptr, current_stream(device)) != cudaSuccess) cudaGetLastError();
+// Every stream convscope created on each device (the defaults and
+// stream_create's), each with an event to mark how far its work has been queued.
+struct LiveStream {
+  int device;
+  cudaStream_t stream;
+  cudaEvent_t marker;
+};
+std::mutex live_streams_mutex;
+std::vector<LiveStream> live_streams;
+
+void register_stream(int device, cudaStream_t stream) {
+  cudaEvent_t marker;
+  CS_CUDA_CHECK(cudaEventCreateWithFlags(&marker, cudaEventDisableTiming));
+  std::lock_guard<std::mutex> lock(live_streams_mutex);
+  live_streams.push_back({device, stream, marker});
+}
+
+// Memory freed on `stream` may be reused by its next allocation at once; a
+// block that work queued on another stream still reads must not be. So the
+// free waits for the work queued so far on every other stream of the device
+// (only when there are other streams: one event record and wait each).
+void order_after_other_streams(int device, cudaStream_t stream) {
+  std::lock_guard<std::mutex> lock(live_streams_mutex);
+  for (const LiveStream& other : live_streams) {
+    if (other.device != device || other.stream == stream) continue;
+    if (cudaEventRecord(other.marker, other.stream) != cudaSuccess ||
+        cudaStreamWaitEvent(stream, other.marker, 0) != cudaSuccess)
+      cudaGetLastError();
+  }
+}
+
+// Never throws (it runs in destructors): a failure means the context is gone
+// (process exit), where there is nothing left to free.
+void deallocate(void* ptr, size_t, int device) noexcept {
+  if (cudaSetDevice(device) != cudaSuccess) {
+    cudaGetLastError();
+    return;
+  }
+  cudaStream_t stream = thread_streams[device] ? thread_streams[device] : default_streams[device];
+  order_after_other_streams(device, stream);
+  if (cudaFreeAsync(ptr, stream) != cudaSuccess) cudaGetLastError();
 }
 
 void memset_zero(void* ptr, size_t bytes, int device) {
@@ -141,11 +195,27 @@ void* stream_create(int device) {
   set_device(device);
   cudaStream_t stream;
   CS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  register_stream(device, stream);
   return stream;
 }
 
+// Frees ordered after this stream's work (order_after_other_streams) stop
+// waiting for it; its queued work must finish first.
 void stream_destroy(void* stream) {
-  if (stream) cudaStreamDestroy(static_cast<cudaStream_t>(stream));
+  if (!stream) return;
+  auto* s = static_cast<cudaStream_t>(stream);
+  if (cudaStreamSynchronize(s) != cudaSuccess) cudaGetLastError();
+  {
+    std::lock_guard<std::mutex> lock(live_streams_mutex);
+    for (auto it = live_streams.begin(); it != live_streams.end(); ++it) {
+      if (it->stream == s) {
+        cudaEventDestroy(it->marker);
+        live_streams.erase(it);
+        break;
+      }
+    }
+  }
+  cudaStreamDestroy(s);
 }
 
 void stream_synchronize(void* stream, int device) {
@@ -238,6 +308,7 @@ cudaStream_t current_stream(int device) {
   std::call_once(default_stream_once[device], [device] {
     set_device(device);
     CS_CUDA_CHECK(cudaStreamCreateWithFlags(&default_streams[device], cudaStreamNonBlocking));
+    register_stream(device, default_streams[device]);
   });
   return default_streams[device];
 }

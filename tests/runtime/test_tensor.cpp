@@ -217,5 +217,23 @@ TEST(StreamCuda, GuardSwitchesTheCurrentStream) {
   }
 }
 
+// A tensor freed while another stream's queued work still reads it: the free
+// must wait for that work (on the simulated device, where the default stream
+// runs first here, the copy would otherwise read freed memory).
+TEST(StreamCuda, FreeWaitsForWorkQueuedOnOtherStreams) {
+  CS_REQUIRE_CUDA();
+  Stream side(Device::cuda());
+  Tensor copy;
+  {
+    Tensor source = Tensor::full({4096}, 3.0, Device::cuda());
+    synchronize(Device::cuda());
+    StreamGuard guard(side);
+    copy = source.clone();  // queued on `side`, reading `source`
+  }  // `source` is freed on the default stream
+  synchronize(Device::cuda());
+  side.synchronize();
+  for (float v : copy.to_vector<float>()) ASSERT_EQ(v, 3.0f);
+}
+
 }  // namespace
 }  // namespace cs
