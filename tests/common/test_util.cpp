@@ -38,6 +38,20 @@ bool gpu_required() {
   return text && std::string(text) == "1";
 }
 
+bool simulated_device() {
+#if defined(CONVSCOPE_CUDA_SIM)
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool full_gpu_shapes() {
+  if (!simulated_device()) return true;
+  const char* text = std::getenv("CONVSCOPE_SIM_FULL");
+  return text && std::string(text) == "1";
+}
+
 namespace {
 
 std::string index_str(int64_t flat, const Shape& shape) {

@@ -8,6 +8,9 @@
 //  - Random data comes from seed_for(tag): fresh per test, reproducible, the
 //    base seed printed and overridable with CONVSCOPE_TEST_SEED.
 //  - Compare with expect_close (tolerances) or expect_equal (bitwise).
+//  - A GPU test whose full shapes are slow on the simulated device
+//    (CONVSCOPE_CUDA_SIM) picks, when !full_gpu_shapes(), smaller ones that
+//    take the same kernel paths.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -27,6 +30,10 @@ uint64_t seed_for(const std::string& tag = "");
 
 bool cuda_available();
 bool gpu_required();  // CONVSCOPE_REQUIRE_GPU=1
+// True in the simulated-device build (CONVSCOPE_CUDA_SIM): CUDA kernels run on the CPU.
+bool simulated_device();
+// False in the simulator unless CONVSCOPE_SIM_FULL=1: there GPU tests use their reduced shape lists.
+bool full_gpu_shapes();
 
 // Passes when |actual - ref| <= atol + rtol * |ref| for every element, every
 // value in both is finite, shapes match, and the reference is not all zeros

@@ -686,9 +686,25 @@ TEST(Conv2dTiles, SplitPlanCoversTheReductionOnce) {
 
 // The CPU grid plus real layer shapes and off-tile sizes. Batch 1-2 for the
 // large images keeps the CPU reference quick.
-std::vector<Case> gpu_cases() {
+//
+// In the simulator (!full_gpu_shapes()) the whole layers give way to smaller
+// shapes that take the same paths of conv2d.cu: the same tile for each pass
+// (backward-weight's large tile needs Kg >= 96 and Cg*R*S >= 96; backward-data's
+// production large tile Cg >= 96 and >= 264 blocks; the production forward
+// takes the small tile for every shape here), one or several backward-weight
+// splits (N*P*Q > 512 and fewer than 264 tiles split), float4 stores or not
+// (P*Q, Cg*R*S divisible by 4), one or several bias splits (N > 1), and the
+// same strides (so stride phases), paddings, groups and kernel sizes. Each
+// reduced shape stands for the full one in its place (reduced_backward_data
+// for the two backward-data ones), and its comment gives the paths both take.
+// A test of the forward pass alone (Passes::Forward) leaves out, in the
+// simulator, the two shapes there for backward-data's large tile: their
+// forward takes the paths of the others, and is most of the simulated time.
+enum class Passes { Forward, All };
+
+std::vector<Case> gpu_cases(Passes passes = Passes::All) {
   std::vector<Case> cases = cpu_cases();
-  const std::vector<Case> more = {
+  const std::vector<Case> full = {
       {1, 3, 227, 227, 96, 11, 11, args(4, 2)},      // AlexNet conv1 (original, 96 filters)
       {2, 3, 224, 224, 64, 11, 11, args(4, 2)},      // AlexNet conv1 (torchvision)
       {1, 96, 27, 27, 256, 5, 5, args(1, 2, 1, 2)},  // AlexNet conv2, two groups
@@ -704,7 +720,35 @@ std::vector<Case> gpu_cases() {
       {16, 96, 64, 64, 8, 3, 3, args(2, 1)},         // ... and with stride phases
       {3, 2, 13, 13, 4, 3, 3, args(5, 1)},           // stride larger than the kernel
   };
-  cases.insert(cases.end(), more.begin(), more.end());
+  // "bw" is backward-weight (tile, splits, float4 stores), "y" the forward's stores.
+  const std::vector<Case> reduced = {
+      {1, 3, 99, 99, 96, 11, 11, args(4, 2)},       // bw: large, 7 -> 2 splits, scalar; y: float4
+      {2, 3, 71, 71, 64, 11, 11, args(4, 2)},       // bw: small, 12 -> 2 splits, scalar; y: scalar
+      {1, 16, 23, 23, 192, 5, 5, args(1, 2, 1, 2)}, // bw: large, 2 splits, float4; y: scalar
+      {1, 32, 13, 13, 160, 3, 3, args(1, 1)},       // bw: large, 1 split (writes gw), float4
+      {2, 32, 9, 9, 256, 3, 3, args(1, 1, 1, 2)},   // bw: large, 1 split, float4; 2 bias splits
+      {2, 3, 48, 48, 96, 7, 7, args(2, 3)},         // bw: large, 49 -> 3 splits, scalar; y: float4
+      {1, 8, 51, 51, 128, 5, 5, args(2, 0)},        // bw: large, 2 splits, float4; y: float4
+      {1, 5, 9, 9, 129, 3, 3, args(1, 1)},          // off-tile filters
+      {3, 129, 7, 7, 33, 3, 3, args(1, 1)},         // off-tile channels
+      {16, 1, 28, 28, 32, 3, 3, args(1, 1)},        // bw: 98 -> 25 splits; 9 bias splits
+      {4, 32, 14, 14, 64, 3, 3, args(1, 1)},        // bw: 25 -> 2 splits, float4; 5 -> 4 bias splits
+      {3, 2, 13, 13, 4, 3, 3, args(5, 1)},          // stride larger than the kernel
+  };
+  const std::vector<Case> reduced_backward_data = {
+      // backward-data on the large tile: one phase, full 128-row tiles, 264
+      // blocks (N*H*W > 263*128), with a 1x1 output to keep the forward cheap
+      {3744, 128, 3, 3, 8, 3, 3, args(1, 0)},
+      // ... and with stride phases: 96 of 128 rows, 4 phases of 66 blocks
+      {2112, 96, 4, 4, 8, 3, 3, args(2, 1)},
+  };
+  if (testing::full_gpu_shapes()) {
+    cases.insert(cases.end(), full.begin(), full.end());
+    return cases;
+  }
+  cases.insert(cases.end(), reduced.begin(), reduced.end());
+  if (passes == Passes::All)
+    cases.insert(cases.end(), reduced_backward_data.begin(), reduced_backward_data.end());
   return cases;
 }
 
@@ -725,7 +769,7 @@ TEST(Conv2dCuda, ListsItsVariants) {
 
 TEST(Conv2dCuda, EveryForwardVariantMatchesCpuBitwiseOnWholeNumbers) {
   CS_REQUIRE_CUDA();
-  for (const Case& t : gpu_cases()) {
+  for (const Case& t : gpu_cases(Passes::Forward)) {
     SCOPED_TRACE(t.str());
     const Inputs in = make_inputs(t, true, "int");
     const Inputs d = to_device(in, Device::cuda());
@@ -787,14 +831,21 @@ TEST(Conv2dCuda, MatchesCpuWithinFp32ToleranceOnRandomFloats) {
 
 TEST(Conv2dCuda, TwoRunsAreBitwiseEqual) {
   CS_REQUIRE_CUDA();
-  // Shapes where backward-weight and the bias gradient split their reductions.
-  const std::vector<Case> cases = {
+  // Shapes where backward-weight and the bias gradient split their reductions
+  // (the reduced ones, from gpu_cases(), split them too and take the same tiles).
+  const std::vector<Case> full = {
       {2, 3, 224, 224, 64, 11, 11, args(4, 2)},
       {64, 32, 14, 14, 64, 3, 3, args(1, 1)},
       {2, 384, 13, 13, 256, 3, 3, args(1, 1, 1, 2)},
       {16, 96, 64, 64, 8, 3, 3, args(2, 1)},
   };
-  for (const Case& t : cases) {
+  const std::vector<Case> reduced = {
+      {2, 3, 71, 71, 64, 11, 11, args(4, 2)},
+      {4, 32, 14, 14, 64, 3, 3, args(1, 1)},
+      {2, 32, 9, 9, 256, 3, 3, args(1, 1, 1, 2)},
+      {2112, 96, 4, 4, 8, 3, 3, args(2, 1)},
+  };
+  for (const Case& t : testing::full_gpu_shapes() ? full : reduced) {
     SCOPED_TRACE(t.str());
     const Inputs d = to_device(make_inputs(t, false, "det"), Device::cuda());
     const Results a = run_all(t, d), b = run_all(t, d);

@@ -236,11 +236,23 @@ TEST(TsneCuda, SmallProblemsAgreeWithTheCpu) {
   const Tensor x = clusters(15, testing::seed_for(), labels);
   viz::TsneOptions o;
   o.perplexity = 10;
+  // The step N / EE / 4 (3.1), not the default rule's floor of 50: at N = 150
+  // that floor makes the optimisation chaotic (a 1e-7 change of one input moves
+  // the CPU's own KL from 0.66 to 0.43-0.78).
+  o.learning_rate = 150 / o.early_exaggeration / 4;
+  // Step for step, the devices agree to float rounding. Rounding differences
+  // then grow about 2.5x per iteration (the CPU against itself with one input
+  // changed by 1e-7 ends 2.7% apart in KL), so where the maps end is compared
+  // by quality: KL within 5%, the same neighbourhoods.
+  o.iterations = 10;
+  EXPECT_CLOSE(viz::tsne(x.to(Device::cuda()), o).embedding.to(Device::cpu()), viz::tsne(x, o).embedding, 1e-7,
+               1e-4);
   o.iterations = 300;
   const viz::TsneResult cpu = viz::tsne(x, o);
   const viz::TsneResult gpu = viz::tsne(x.to(Device::cuda()), o);
-  EXPECT_NEAR(gpu.kl_divergence, cpu.kl_divergence, 0.02 * cpu.kl_divergence);
+  EXPECT_NEAR(gpu.kl_divergence, cpu.kl_divergence, 0.05 * cpu.kl_divergence);
   EXPECT_GE(neighbourhood_preservation(cpu.embedding, gpu.embedding, 10), 0.9);
+  EXPECT_GE(neighbourhood_preservation(x, gpu.embedding, 10), 0.9);
   const viz::TsneResult gpu_again = viz::tsne(x.to(Device::cuda()), o);
   EXPECT_BITWISE_EQ(gpu_again.embedding, gpu.embedding);
   o.method = "sparse";
@@ -248,17 +260,35 @@ TEST(TsneCuda, SmallProblemsAgreeWithTheCpu) {
   EXPECT_GE(neighbourhood_preservation(x, sparse.embedding, 10), 0.85);
   // The FFT-accelerated method: the GPU against the CPU reference.
   o.method = "fft";
+  o.iterations = 10;
+  EXPECT_CLOSE(viz::tsne(x.to(Device::cuda()), o).embedding.to(Device::cpu()), viz::tsne(x, o).embedding, 1e-6,
+               1e-3);
+  o.iterations = 300;
   const viz::TsneResult fft_cpu = viz::tsne(x, o);
   const viz::TsneResult fft_gpu = viz::tsne(x.to(Device::cuda()), o);
   EXPECT_EQ(fft_gpu.method, "fft");
-  EXPECT_NEAR(fft_gpu.kl_divergence, fft_cpu.kl_divergence, 0.02 * fft_cpu.kl_divergence);
+  EXPECT_NEAR(fft_gpu.kl_divergence, fft_cpu.kl_divergence, 0.05 * fft_cpu.kl_divergence);
   EXPECT_GE(neighbourhood_preservation(fft_cpu.embedding, fft_gpu.embedding, 10), 0.9);
   EXPECT_BITWISE_EQ(viz::tsne(x.to(Device::cuda()), o).embedding, fft_gpu.embedding);
   // 3-D (a 3-D grid of up to 256^3 per charge: too slow for the CPU suite).
   o.dims = 3;
-  const viz::TsneResult fft3 = viz::tsne(x.to(Device::cuda()), o);
-  EXPECT_EQ(fft3.embedding.shape(), (Shape{150, 3}));
-  EXPECT_GE(neighbourhood_preservation(x, fft3.embedding, 10), 0.85);
+  if (testing::full_gpu_shapes()) {
+    const viz::TsneResult fft3 = viz::tsne(x.to(Device::cuda()), o);
+    EXPECT_EQ(fft3.embedding.shape(), (Shape{150, 3}));
+    EXPECT_GE(neighbourhood_preservation(x, fft3.embedding, 10), 0.85);
+  } else {
+    // The simulator takes ~0.6 s per 3-D iteration on the smallest grid
+    // (128^3) and ~8 s on the 256^3 one a converged map spans, and the map
+    // needs ~300 iterations to keep the input's neighbourhoods: here 5
+    // iterations, the simulated device's 3-D embedding against the CPU's.
+    o.iterations = 5;
+    const viz::TsneResult fft3_cpu = viz::tsne(x, o);
+    const viz::TsneResult fft3 = viz::tsne(x.to(Device::cuda()), o);
+    EXPECT_EQ(fft3.embedding.shape(), (Shape{150, 3}));
+    EXPECT_EQ(fft3.method, "fft");
+    EXPECT_NEAR(fft3.kl_divergence, fft3_cpu.kl_divergence, 0.02 * fft3_cpu.kl_divergence);
+    EXPECT_GE(neighbourhood_preservation(fft3_cpu.embedding, fft3.embedding, 10), 0.9);
+  }
 }
 
 TEST(NeighborsCuda, MatchTheCpu) {
