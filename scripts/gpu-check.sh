@@ -5,8 +5,12 @@
 # and write logs and a summary into OUT_DIR.
 #
 #   scripts/gpu-check.sh OUT_DIR [--quick-bench] [--bench-filter REGEX] [--stb DIR]
-#                                [--no-bench] [--no-peer] [--pack]
+#                                [--no-bench] [--no-peer] [--pack] [--prebuilt DIR]
 #
+# --prebuilt DIR: use the build in DIR, made beforehand on another machine by
+#   scripts/prebuild-gpu.sh (GPU minutes are scarce: nothing is compiled here).
+#   Its absolute paths name the folder it was built in; when that folder does
+#   not exist here, it is made a link to this checkout.
 # --stb DIR: folder holding stb_image.h when the system has no libstb-dev.
 # --no-bench / --no-peer: skip the benchmarks / the PyTorch peer check.
 # --pack: leave only summary.txt, bench.md, compare.md and logs.tar.gz (all logs).
@@ -27,6 +31,7 @@ stb_dir=""
 run_bench=1
 run_peer=1
 pack=0
+prebuilt=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick-bench) bench_min_time="0.05"; shift ;;
@@ -35,6 +40,7 @@ while [ $# -gt 0 ]; do
     --no-bench) run_bench=0; shift ;;
     --no-peer) run_peer=0; shift ;;
     --pack) pack=1; shift ;;
+    --prebuilt) prebuilt="$2"; shift 2 ;;
     *) echo "gpu-check: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -134,16 +140,32 @@ if [ ! -f "$data_dir/train-images-idx3-ubyte.gz" ]; then
 fi
 
 # ---- configure and build ------------------------------------------------------------------
-build=build-gpu
-note "configure: cmake ${cmake_args[*]}"
-if ! cmake -S . -B "$build" "${cmake_args[@]}" > "$out/configure.log" 2>&1; then
-  note "FAIL: configure (see configure.log)"; tail -30 "$out/configure.log"; exit 1
+if [ -n "$prebuilt" ]; then
+  build="$prebuilt"
+  [ -f "$build/CMakeCache.txt" ] || { note "FAIL: --prebuilt $build holds no build (no CMakeCache.txt)"; exit 1; }
+  home=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt")
+  if [ "$home" != "$root" ]; then
+    if [ ! -e "$home" ]; then
+      mkdir -p "$(dirname "$home")" && ln -s "$root" "$home" \
+        || { note "FAIL: cannot link $home to $root for the prebuilt build's paths"; exit 1; }
+      note "prebuilt: linked $home -> $root (the build's absolute paths)"
+    elif [ "$(cd "$home" && pwd -P)" != "$(pwd -P)" ]; then
+      note "FAIL: the prebuilt build expects its sources in $home, which holds something else"; exit 1
+    fi
+  fi
+  note "build: prebuilt ($build, sources $home), nothing compiled here"
+else
+  build=build-gpu
+  note "configure: cmake ${cmake_args[*]}"
+  if ! cmake -S . -B "$build" "${cmake_args[@]}" > "$out/configure.log" 2>&1; then
+    note "FAIL: configure (see configure.log)"; tail -30 "$out/configure.log"; exit 1
+  fi
+  start=$(date +%s)
+  if ! cmake --build "$build" -j "$(nproc)" > "$out/build.log" 2>&1; then
+    note "FAIL: build (see build.log)"; grep -E "error|FAILED" "$out/build.log" | head -30; exit 1
+  fi
+  note "build: ok in $(( $(date +%s) - start )) s, warnings: $(grep -c 'warning' "$out/build.log")"
 fi
-start=$(date +%s)
-if ! cmake --build "$build" -j "$(nproc)" > "$out/build.log" 2>&1; then
-  note "FAIL: build (see build.log)"; grep -E "error|FAILED" "$out/build.log" | head -30; exit 1
-fi
-note "build: ok in $(( $(date +%s) - start )) s, warnings: $(grep -c 'warning' "$out/build.log")"
 "$build/cli/convscope" info > "$out/info.txt" 2>&1
 cat "$out/info.txt" | tee -a "$summary"
 
